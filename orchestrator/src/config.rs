@@ -1,0 +1,180 @@
+//! The orchestrator's configuration: one TOML file, every key optional.
+//!
+//! With no file at all, [`Config::default`] runs two local workers on this
+//! machine: an `edge` (half a CPU, 2 ms away) and a `cloud` (one CPU, 25 ms
+//! away). See `hetfaas.example.toml` at the repository root for every key.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::function::Tier;
+use crate::platform::PlatformConfig;
+use crate::platform::local::LocalConfig;
+use crate::platform::local::network::NetworkConfig;
+use crate::routing::PolicyKind;
+use crate::store::StoreConfig;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    /// Where the database, function code and worker files live.
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    /// Bearer token for admin routes; `HETFAAS_ADMIN_TOKEN` overrides it.
+    #[serde(default)]
+    pub admin_token: Option<String>,
+    /// Bearer token for invocations; none leaves invoke open.
+    #[serde(default)]
+    pub invoke_token: Option<String>,
+    #[serde(default = "default_policy")]
+    pub policy: PolicyKind,
+    /// Seeds every random choice (network jitter, the random policy).
+    #[serde(default)]
+    pub seed: u64,
+    /// Edge workers above this CPU or memory utilisation are passed over.
+    #[serde(default = "default_edge_guard")]
+    pub edge_utilisation_guard: f64,
+    #[serde(default)]
+    pub store: StoreConfig,
+    #[serde(default = "default_workers")]
+    pub workers: Vec<WorkerConfig>,
+}
+
+/// One `[[workers]]` entry: a name, a tier, and a platform kind's settings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct WorkerConfig {
+    pub name: String,
+    pub tier: Tier,
+    #[serde(flatten)]
+    pub platform: PlatformConfig,
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8080))
+}
+
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("hetfaas-data")
+}
+
+fn default_policy() -> PolicyKind {
+    PolicyKind::Predicted
+}
+
+fn default_edge_guard() -> f64 {
+    0.95
+}
+
+fn default_workers() -> Vec<WorkerConfig> {
+    let local = |name: &str, tier, cpu, delay_ms| WorkerConfig {
+        name: name.into(),
+        tier,
+        platform: PlatformConfig::Local(LocalConfig {
+            cpu: Some(cpu),
+            network: NetworkConfig { delay_ms, jitter_ms: delay_ms / 10.0, bandwidth_mbps: 0.0 },
+            ..LocalConfig::default()
+        }),
+    };
+    vec![local("edge", Tier::Edge, 0.5, 2.0), local("cloud", Tier::Cloud, 1.0, 25.0)]
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        toml::from_str("").expect("the empty configuration is valid")
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("invalid configuration in {path}: {source}")]
+    Parse { path: PathBuf, source: Box<toml::de::Error> },
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
+        let config: Config = toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.into(), source: Box::new(e) })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks what serde cannot: at least one worker, unique valid names.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.workers.is_empty() {
+            return Err(ConfigError::Invalid("no [[workers]] configured".into()));
+        }
+        let mut names = std::collections::HashSet::new();
+        for w in &self.workers {
+            crate::function::validate_name(&w.name)
+                .map_err(|_| ConfigError::Invalid(format!("worker name {:?} must match ^[a-z][a-z0-9-]{{0,62}}$", w.name)))?;
+            if !names.insert(&w.name) {
+                return Err(ConfigError::Invalid(format!("worker {:?} is configured twice", w.name)));
+            }
+        }
+        Ok(())
+    }
+
+    /// The admin token in force: the environment wins over the file.
+    pub fn effective_admin_token(&self) -> Option<String> {
+        std::env::var("HETFAAS_ADMIN_TOKEN").ok().filter(|t| !t.is_empty()).or_else(|| self.admin_token.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_file_means_a_local_edge_and_cloud() {
+        let config = Config::default();
+        let names: Vec<_> = config.workers.iter().map(|w| (w.name.as_str(), w.tier)).collect();
+        assert_eq!(names, vec![("edge", Tier::Edge), ("cloud", Tier::Cloud)]);
+        assert_eq!(config.policy, PolicyKind::Predicted);
+    }
+
+    #[test]
+    fn workers_are_chosen_by_kind() {
+        let config: Config = toml::from_str(
+            r#"
+            policy = "round-robin"
+            [[workers]]
+            name = "pi"
+            tier = "edge"
+            kind = "local"
+            cpu = 0.05
+            network = { delay_ms = 1.0 }
+            [[workers]]
+            name = "far"
+            tier = "cloud"
+            kind = "node"
+            url = "http://127.0.0.1:9000"
+            "#,
+        )
+        .unwrap();
+        assert!(matches!(&config.workers[0].platform, PlatformConfig::Local(l) if l.cpu == Some(0.05)));
+        assert!(matches!(&config.workers[1].platform, PlatformConfig::Node(n) if n.url.ends_with("9000")));
+    }
+
+    #[test]
+    fn the_example_file_is_the_default() {
+        let example: Config = toml::from_str(include_str!("../../hetfaas.example.toml")).unwrap();
+        example.validate().unwrap();
+        assert_eq!(example, Config::default());
+    }
+
+    #[test]
+    fn typos_are_reported_not_ignored() {
+        let err = toml::from_str::<Config>("[[workers]]\nname = \"e\"\ntier = \"edge\"\nkind = \"local\"\ncpus = 1\n").unwrap_err();
+        assert!(err.to_string().contains("cpus"), "{err}");
+        let err = toml::from_str::<Config>("polcy = \"random\"\n").unwrap_err();
+        assert!(err.to_string().contains("polcy"), "{err}");
+    }
+}

@@ -1,0 +1,99 @@
+//! `hetfaas`: the orchestrator service, a worker node, and thin clients of
+//! the HTTP API. Flags and wiring only; the work lives in the library.
+
+mod cli;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use hetfaas::config::Config;
+use hetfaas::node::Node;
+use hetfaas::platform::local::LocalConfig;
+use hetfaas::server::{Server, termination};
+
+#[derive(Parser)]
+#[command(name = "hetfaas", version, about = "Run FaaS invocations where they are predicted to finish first.")]
+struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the orchestrator as an HTTP service (two local workers by default).
+    Serve {
+        /// TOML configuration; without one, a local edge and cloud are used.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Address to listen on, overriding the configuration.
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// Directory for the database and function code, overriding the configuration.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Run one local worker as its own process, reachable as `kind = "node"`.
+    Node {
+        #[arg(long, default_value = "127.0.0.1:9000")]
+        listen: SocketAddr,
+        #[arg(long, default_value = "hetfaas-node-data")]
+        data_dir: PathBuf,
+        /// TOML with the local worker's settings (cpu, network, max_instances, ...).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
+    /// Deploy a function from a directory holding main.py (or a .py file).
+    Deploy(cli::DeployArgs),
+    /// Invoke a function and print its result.
+    Invoke(cli::InvokeArgs),
+    /// List the deployed functions and their states.
+    Functions(cli::Client),
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    match Args::parse().command {
+        Command::Serve { config, listen, data_dir } => serve(config, listen, data_dir).await,
+        Command::Node { listen, data_dir, config, seed } => node(listen, data_dir, config, seed).await,
+        Command::Deploy(args) => cli::deploy(args).await,
+        Command::Invoke(args) => cli::invoke(args).await,
+        Command::Functions(client) => cli::functions(client).await,
+    }
+}
+
+async fn serve(path: Option<PathBuf>, listen: Option<SocketAddr>, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
+    let mut config = match &path {
+        Some(path) => Config::load(path)?,
+        None => Config::default(),
+    };
+    config.listen = listen.unwrap_or(config.listen);
+    config.data_dir = data_dir.unwrap_or(config.data_dir);
+    let server = Server::start(&config).await.context("starting the orchestrator")?;
+    termination().await;
+    tracing::info!("shutting down: answering in-flight requests and writing queued rows");
+    server.shutdown().await;
+    Ok(())
+}
+
+async fn node(listen: SocketAddr, data_dir: PathBuf, path: Option<PathBuf>, seed: u64) -> anyhow::Result<()> {
+    let config: LocalConfig = match &path {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            toml::from_str(&text).with_context(|| format!("invalid node configuration in {}", path.display()))?
+        }
+        None => LocalConfig::default(),
+    };
+    let node = Node::start(listen, &data_dir, config, seed).await.context("starting the node")?;
+    termination().await;
+    node.shutdown().await;
+    Ok(())
+}

@@ -1,0 +1,297 @@
+//! The `local` platform: the embedded default, needing only `python3`.
+//!
+//! It emulates one node of the edge-cloud continuum on this machine: warm
+//! Python processes per function ([`pool`], [`instance`]), a CPU quota and
+//! memory limits enforced by the kernel ([`cgroup`]), and a network link with
+//! a seeded delay ([`network`]). Two of these with different settings give an
+//! "edge" (little CPU, near) and a "cloud" (more CPU, far).
+
+mod cgroup;
+mod instance;
+pub mod network;
+mod pool;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use tokio::task::JoinHandle;
+
+use self::cgroup::Group;
+use self::instance::SpawnError;
+use self::network::{Link, NetworkConfig};
+use self::pool::Pool;
+use crate::function::FunctionSpec;
+use crate::platform::{DeployError, InvokeOutcome, Platform, PlatformError, StartError, Utilisation};
+
+/// Settings of a `kind = "local"` worker.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LocalConfig {
+    /// CPU cores the whole worker may use (a CFS quota); none = unlimited.
+    #[serde(default)]
+    pub cpu: Option<f64>,
+    /// CPU cores each instance may use, like a pod's `limits.cpu`.
+    #[serde(default)]
+    pub instance_cpu: Option<f64>,
+    /// Memory of the whole worker in MB: a cap, and the utilisation base.
+    #[serde(default)]
+    pub memory_mb: Option<u64>,
+    /// Most instances one function may run at once on this worker.
+    #[serde(default = "default_max_instances")]
+    pub max_instances: usize,
+    /// Seconds an instance may stay idle before it is stopped.
+    #[serde(default = "default_idle_timeout_s")]
+    pub idle_timeout_s: u64,
+    /// Extra delay added to every cold start, on top of the real one.
+    #[serde(default)]
+    pub cold_start_extra_ms: u64,
+    #[serde(default)]
+    pub network: NetworkConfig,
+    /// The Python interpreter; looked up on `PATH` unless absolute.
+    #[serde(default = "default_python")]
+    pub python: PathBuf,
+}
+
+fn default_max_instances() -> usize {
+    4
+}
+
+fn default_idle_timeout_s() -> u64 {
+    300
+}
+
+fn default_python() -> PathBuf {
+    PathBuf::from("python3")
+}
+
+impl Default for LocalConfig {
+    fn default() -> Self {
+        LocalConfig {
+            cpu: None,
+            instance_cpu: None,
+            memory_mb: None,
+            max_instances: default_max_instances(),
+            idle_timeout_s: default_idle_timeout_s(),
+            cold_start_extra_ms: 0,
+            network: NetworkConfig::default(),
+            python: default_python(),
+        }
+    }
+}
+
+/// What every pool of one worker needs to start instances.
+#[derive(Debug)]
+pub struct Shared {
+    worker: String,
+    python: PathBuf,
+    bootstrap: PathBuf,
+    group: Option<Group>,
+    instance_cpu: Option<f64>,
+    cold_start_extra: Duration,
+}
+
+type Pools = Arc<RwLock<HashMap<String, Arc<Pool>>>>;
+
+#[derive(Debug)]
+pub struct LocalPlatform {
+    shared: Arc<Shared>,
+    dir: PathBuf,
+    link: Link,
+    pools: Pools,
+    utilisation: Arc<[AtomicU64; 2]>,
+    cgroup_mode: String,
+    max_instances: usize,
+    background: Vec<JoinHandle<()>>,
+}
+
+impl LocalPlatform {
+    /// Prepares the worker's directory and cgroup and starts its sampler and
+    /// idle reaper. Must run inside a tokio runtime.
+    pub fn start(name: &str, config: LocalConfig, data_dir: &Path, seed: u64) -> Result<LocalPlatform, StartError> {
+        let fail = |detail: String| StartError { worker: name.to_owned(), detail };
+        let python = find_python(&config.python).ok_or_else(|| {
+            fail(format!("{} not found on PATH: install Python 3 or set `python` in the worker config", config.python.display()))
+        })?;
+        // Absolute, because instances run with their code directory as cwd.
+        let dir = std::path::absolute(data_dir.join("workers").join(name)).map_err(|e| fail(e.to_string()))?;
+        std::fs::create_dir_all(dir.join("functions")).map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
+        let bootstrap = instance::bootstrap_path(&dir);
+        std::fs::write(&bootstrap, instance::BOOTSTRAP).map_err(|e| fail(format!("cannot write {}: {e}", bootstrap.display())))?;
+        let (group, cgroup_mode) = worker_group(name, &config);
+        let shared = Arc::new(Shared {
+            worker: name.to_owned(),
+            python,
+            bootstrap,
+            group,
+            instance_cpu: config.instance_cpu,
+            cold_start_extra: Duration::from_millis(config.cold_start_extra_ms),
+        });
+        let pools: Pools = Arc::default();
+        let utilisation: Arc<[AtomicU64; 2]> = Arc::default();
+        let background = vec![
+            tokio::spawn(sample_utilisation(shared.clone(), config.clone(), utilisation.clone())),
+            tokio::spawn(reap_idle(pools.clone(), Duration::from_secs(config.idle_timeout_s))),
+        ];
+        Ok(LocalPlatform {
+            shared,
+            dir,
+            link: Link::new(config.network.clone(), seed),
+            pools,
+            utilisation,
+            cgroup_mode,
+            max_instances: config.max_instances,
+            background,
+        })
+    }
+
+    fn pool(&self, function: &str) -> Option<Arc<Pool>> {
+        self.pools.read().expect("pools lock poisoned").get(function).cloned()
+    }
+}
+
+/// Creates the worker's cgroup with its limits, or warns loudly why the
+/// worker will run unconstrained.
+fn worker_group(name: &str, config: &LocalConfig) -> (Option<Group>, String) {
+    let created = cgroup::hierarchy().map_err(str::to_owned).and_then(|h| {
+        let group = Group::for_worker(h, name).map_err(|e| e.to_string())?;
+        if let Some(cpu) = config.cpu {
+            group.set_cpu_limit(cpu).map_err(|e| e.to_string())?;
+        }
+        if let Some(mb) = config.memory_mb {
+            group.set_memory_limit(mb * 1024 * 1024).map_err(|e| e.to_string())?;
+        }
+        Ok((group, format!("cgroup {}", h.version())))
+    });
+    match created {
+        Ok((group, mode)) => (Some(group), mode),
+        Err(reason) => {
+            tracing::warn!(
+                worker = name,
+                "cgroups unavailable ({reason}): worker runs UNCONSTRAINED: its CPU quota is not enforced, \
+                 memory is limited by RLIMIT_AS only, and utilisation reads 0"
+            );
+            (None, format!("unconstrained: {reason}"))
+        }
+    }
+}
+
+fn find_python(python: &Path) -> Option<PathBuf> {
+    if python.is_absolute() {
+        return python.exists().then(|| python.to_owned());
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|d| d.join(python)).find(|p| p.is_file())
+}
+
+/// Reads the worker's cgroup counters every 250 ms into two atomics, so the
+/// router reads utilisation without a system call.
+async fn sample_utilisation(shared: Arc<Shared>, config: LocalConfig, out: Arc<[AtomicU64; 2]>) {
+    let Some(group) = shared.group.as_ref() else {
+        return;
+    };
+    let cores = config.cpu.unwrap_or_else(|| std::thread::available_parallelism().map_or(1.0, |n| n.get() as f64));
+    let capacity = config.memory_mb.map_or_else(physical_memory, |mb| mb * 1024 * 1024) as f64;
+    let mut last = (Instant::now(), group.cpu_usage_ns());
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    loop {
+        tick.tick().await;
+        let now = (Instant::now(), group.cpu_usage_ns());
+        let wall_ns = now.0.duration_since(last.0).as_nanos() as f64;
+        let cpu = now.1.saturating_sub(last.1) as f64 / (wall_ns * cores);
+        let memory = group.memory_usage_bytes() as f64 / capacity;
+        out[0].store(cpu.clamp(0.0, 1.0).to_bits(), Ordering::Relaxed);
+        out[1].store(memory.clamp(0.0, 1.0).to_bits(), Ordering::Relaxed);
+        last = now;
+    }
+}
+
+fn physical_memory() -> u64 {
+    // SAFETY: sysconf only reads system constants.
+    let (pages, page) = unsafe { (libc::sysconf(libc::_SC_PHYS_PAGES), libc::sysconf(libc::_SC_PAGE_SIZE)) };
+    (pages.max(1) as u64) * (page.max(1) as u64)
+}
+
+/// Stops instances idle past the timeout: scale to zero between bursts.
+async fn reap_idle(pools: Pools, idle_timeout: Duration) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1).min(idle_timeout));
+    loop {
+        tick.tick().await;
+        let all: Vec<Arc<Pool>> = pools.read().expect("pools lock poisoned").values().cloned().collect();
+        for pool in all {
+            pool.reap(idle_timeout).await;
+        }
+    }
+}
+
+#[async_trait]
+impl Platform for LocalPlatform {
+    async fn deploy(&self, spec: &FunctionSpec) -> Result<(), DeployError> {
+        let code_dir = self.dir.join("functions").join(&spec.name);
+        let io = |e: std::io::Error| DeployError::Platform { worker: self.shared.worker.clone(), detail: e.to_string() };
+        tokio::fs::create_dir_all(&code_dir).await.map_err(io)?;
+        tokio::fs::write(code_dir.join("main.py"), &spec.source_code).await.map_err(io)?;
+        let pool = Arc::new(Pool::new(spec.clone(), code_dir, self.max_instances));
+        pool.prewarm(&self.shared).await.map_err(|e| match e {
+            SpawnError::Code { error_type, message } => DeployError::Code { error_type, message },
+            SpawnError::System(detail) => DeployError::Platform { worker: self.shared.worker.clone(), detail },
+        })?;
+        let previous = self.pools.write().expect("pools lock poisoned").insert(spec.name.clone(), pool);
+        if let Some(previous) = previous {
+            previous.close().await;
+        }
+        Ok(())
+    }
+
+    async fn invoke(&self, function: &str, event: Bytes) -> Result<InvokeOutcome, PlatformError> {
+        let pool = self
+            .pool(function)
+            .ok_or_else(|| PlatformError::NotDeployed { worker: self.shared.worker.clone(), function: function.to_owned() })?;
+        self.link.cross(event.len()).await;
+        let outcome = pool.invoke(&self.shared, &event).await?;
+        let reply_len = outcome.result.as_ref().map_or(256, Bytes::len);
+        self.link.cross(reply_len).await;
+        Ok(outcome)
+    }
+
+    fn utilisation(&self) -> Utilisation {
+        Utilisation {
+            cpu: f64::from_bits(self.utilisation[0].load(Ordering::Relaxed)),
+            memory: f64::from_bits(self.utilisation[1].load(Ordering::Relaxed)),
+        }
+    }
+
+    async fn health(&self) -> bool {
+        true
+    }
+
+    async fn remove(&self, function: &str) -> Result<(), PlatformError> {
+        let pool = self.pools.write().expect("pools lock poisoned").remove(function);
+        if let Some(pool) = pool {
+            pool.close().await;
+        }
+        let _ = tokio::fs::remove_dir_all(self.dir.join("functions").join(function)).await;
+        Ok(())
+    }
+
+    async fn shutdown(&self) {
+        for task in &self.background {
+            task.abort();
+        }
+        let all: Vec<Arc<Pool>> = self.pools.write().expect("pools lock poisoned").drain().map(|(_, p)| p).collect();
+        for pool in all {
+            pool.close().await;
+        }
+    }
+
+    fn details(&self) -> serde_json::Value {
+        let pools = self.pools.read().expect("pools lock poisoned");
+        let warm: serde_json::Map<_, _> = pools.iter().map(|(f, p)| (f.clone(), p.idle_count().into())).collect();
+        serde_json::json!({ "limits": self.cgroup_mode, "warm_instances": warm })
+    }
+}

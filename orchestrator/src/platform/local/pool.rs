@@ -1,0 +1,163 @@
+//! The instances of one function on one local worker: reuse warm ones,
+//! start new ones up to a limit (cold starts), and retire idle ones.
+//!
+//! The idle list sits behind a `std::sync::Mutex` because it is only held to
+//! push or pop, never across an `.await`; concurrency per function is bounded
+//! by a semaphore, the way Lambda's reserved concurrency queues requests.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::sync::Semaphore;
+
+use super::Shared;
+use super::instance::{CallFailure, Instance, Launch, SpawnError};
+use crate::function::FunctionSpec;
+use crate::platform::{FunctionError, FunctionErrorKind, InvokeOutcome, PlatformError};
+
+#[derive(Debug)]
+pub struct Pool {
+    spec: FunctionSpec,
+    code_dir: PathBuf,
+    idle: Mutex<Vec<Instance>>,
+    permits: Semaphore,
+    started: AtomicU64,
+    requests: AtomicU64,
+}
+
+impl Pool {
+    pub fn new(spec: FunctionSpec, code_dir: PathBuf, max_instances: usize) -> Pool {
+        Pool {
+            spec,
+            code_dir,
+            idle: Mutex::new(Vec::new()),
+            permits: Semaphore::new(max_instances),
+            started: AtomicU64::new(0),
+            requests: AtomicU64::new(0),
+        }
+    }
+
+    /// Starts one instance and keeps it warm; proves the code imports.
+    pub async fn prewarm(&self, shared: &Shared) -> Result<(), SpawnError> {
+        let _permit = self.permits.acquire().await.map_err(|_| SpawnError::System("function removed".into()))?;
+        let instance = self.spawn(shared).await?;
+        self.release(instance).await;
+        Ok(())
+    }
+
+    /// Runs one event on a warm instance, or on a new one if none is idle.
+    pub async fn invoke(&self, shared: &Shared, event: &[u8]) -> Result<InvokeOutcome, PlatformError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| PlatformError::NotDeployed { worker: shared.worker.clone(), function: self.spec.name.clone() })?;
+        let warm = self.idle.lock().expect("pool lock poisoned").pop();
+        let cold = warm.is_none();
+        let mut instance = match warm {
+            Some(instance) => instance,
+            None => match self.spawn(shared).await {
+                Ok(instance) => instance,
+                Err(SpawnError::Code { error_type, message }) => {
+                    let error = FunctionError { kind: FunctionErrorKind::Raised, error_type, message, stack_trace: vec![] };
+                    return Ok(InvokeOutcome { result: Err(error), cold, profile: None });
+                }
+                Err(SpawnError::System(detail)) => {
+                    return Err(PlatformError::Failed { worker: shared.worker.clone(), detail });
+                }
+            },
+        };
+        let request = self.requests.fetch_add(1, Ordering::Relaxed);
+        let timeout = Duration::from_secs(u64::from(self.spec.timeout_s));
+        let header = format!(r#"{{"request_id":"{}-{request}","timeout_ms":{}}}"#, self.spec.name, timeout.as_millis());
+        match instance.call(header.as_bytes(), event, timeout).await {
+            Ok(reply) => {
+                self.release(instance).await;
+                Ok(InvokeOutcome { result: reply.result, cold, profile: Some(reply.profile) })
+            }
+            Err(failure) => Ok(InvokeOutcome { result: Err(self.fail(instance, failure, timeout).await), cold, profile: None }),
+        }
+    }
+
+    async fn spawn(&self, shared: &Shared) -> Result<Instance, SpawnError> {
+        let n = self.started.fetch_add(1, Ordering::Relaxed);
+        if !shared.cold_start_extra.is_zero() {
+            tokio::time::sleep(shared.cold_start_extra).await;
+        }
+        Instance::start(Launch {
+            python: &shared.python,
+            bootstrap: &shared.bootstrap,
+            code_dir: &self.code_dir,
+            function: &self.spec.name,
+            memory_mb: self.spec.memory_mb,
+            cpu: shared.instance_cpu,
+            worker_group: shared.group.as_ref(),
+            instance_name: format!("{}.{n}", self.spec.name),
+            ready_timeout: Duration::from_secs(u64::from(self.spec.timeout_s)),
+        })
+        .await
+    }
+
+    async fn fail(&self, instance: Instance, failure: CallFailure, timeout: Duration) -> FunctionError {
+        match failure {
+            CallFailure::Timeout => {
+                instance.terminate().await;
+                FunctionError {
+                    kind: FunctionErrorKind::Timeout,
+                    error_type: "Runtime.Timeout".into(),
+                    message: format!("the handler did not answer within its timeout of {} s", timeout.as_secs()),
+                    stack_trace: vec![],
+                }
+            }
+            CallFailure::Died => instance.terminate_with_cause().await,
+            CallFailure::Protocol(detail) => {
+                instance.terminate().await;
+                FunctionError {
+                    kind: FunctionErrorKind::Raised,
+                    error_type: "Runtime.InvalidResponse".into(),
+                    message: detail,
+                    stack_trace: vec![],
+                }
+            }
+        }
+    }
+
+    /// Returns an instance to the idle list, or ends it if the pool closed.
+    async fn release(&self, instance: Instance) {
+        if self.permits.is_closed() {
+            instance.terminate().await;
+        } else {
+            self.idle.lock().expect("pool lock poisoned").push(instance);
+        }
+    }
+
+    /// Ends instances idle for longer than `idle_timeout` (scale to zero).
+    pub async fn reap(&self, idle_timeout: Duration) {
+        let now = Instant::now();
+        let expired: Vec<Instance> = {
+            let mut idle = self.idle.lock().expect("pool lock poisoned");
+            let (keep, expired) = idle.drain(..).partition(|i| now.duration_since(i.last_used) < idle_timeout);
+            *idle = keep;
+            expired
+        };
+        for instance in expired {
+            instance.terminate().await;
+        }
+    }
+
+    /// Refuses new calls and ends every idle instance; busy ones end when
+    /// their call returns.
+    pub async fn close(&self) {
+        self.permits.close();
+        let idle: Vec<Instance> = std::mem::take(&mut *self.idle.lock().expect("pool lock poisoned"));
+        for instance in idle {
+            instance.terminate().await;
+        }
+    }
+
+    pub fn idle_count(&self) -> usize {
+        self.idle.lock().expect("pool lock poisoned").len()
+    }
+}

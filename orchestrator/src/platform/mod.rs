@@ -1,0 +1,144 @@
+//! Platforms (workers): the places a function can run.
+//!
+//! One trait, one module per kind, chosen by the `kind` key of a
+//! `[[workers]]` entry. The orchestrator holds any number of workers and
+//! never assumes there are two. Adding a kind means a new module, a variant
+//! of [`PlatformConfig`] and one arm in [`PlatformConfig::build`].
+
+pub mod local;
+pub mod node;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+
+use crate::function::FunctionSpec;
+
+/// A platform answered, and this is what the function did.
+#[derive(Debug, Clone)]
+pub struct InvokeOutcome {
+    /// The handler's return value as JSON, or its own error.
+    pub result: Result<Bytes, FunctionError>,
+    /// Whether a new instance had to start (process spawn and import).
+    pub cold: bool,
+    /// Resource use of the handler call, where the platform can measure it.
+    pub profile: Option<CallProfile>,
+}
+
+/// CPU time and peak memory of one handler call, measured by the runtime.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CallProfile {
+    pub cpu_ms: f64,
+    pub maxrss_kb: u64,
+}
+
+/// How a function call went wrong by the function's own doing. These are the
+/// function's answer and are never retried on another worker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FunctionErrorKind {
+    /// The handler raised; `error_type` is the exception's class.
+    Raised,
+    /// The handler ran past the function's `timeout_s`.
+    Timeout,
+    /// The runtime process died (`os._exit`, a signal) mid-call.
+    Exited,
+    /// The instance was killed for exceeding its memory limit.
+    OutOfMemory,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FunctionError {
+    pub kind: FunctionErrorKind,
+    pub error_type: String,
+    pub message: String,
+    #[serde(default)]
+    pub stack_trace: Vec<String>,
+}
+
+/// A worker failed to do its job. Every variant makes the router try the
+/// next candidate worker.
+#[derive(Debug, thiserror::Error)]
+pub enum PlatformError {
+    #[error("worker {worker} is unreachable: {detail}")]
+    Unreachable { worker: String, detail: String },
+    #[error("worker {worker} failed: {detail}")]
+    Failed { worker: String, detail: String },
+    #[error("function {function} is not deployed on worker {worker}")]
+    NotDeployed { worker: String, function: String },
+}
+
+/// Deploying a function failed; the message tells the developer why.
+#[derive(Debug, thiserror::Error)]
+pub enum DeployError {
+    /// The code itself is at fault (syntax error, no `handler`).
+    #[error("{error_type}: {message}")]
+    Code { error_type: String, message: String },
+    #[error("worker {worker} could not deploy: {detail}")]
+    Platform { worker: String, detail: String },
+}
+
+/// Resource use of a worker, each in 0..=1 of what it may use.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Utilisation {
+    pub cpu: f64,
+    pub memory: f64,
+}
+
+#[async_trait]
+pub trait Platform: Send + Sync + std::fmt::Debug {
+    /// Makes `spec` invocable on this worker; returns once it is.
+    async fn deploy(&self, spec: &FunctionSpec) -> Result<(), DeployError>;
+
+    /// Runs the function on `event` (raw JSON) and waits for its answer.
+    async fn invoke(&self, function: &str, event: Bytes) -> Result<InvokeOutcome, PlatformError>;
+
+    /// Recent utilisation; cheap, because the router reads it per request.
+    fn utilisation(&self) -> Utilisation;
+
+    /// Whether the worker can take requests right now.
+    async fn health(&self) -> bool;
+
+    /// Removes the function and everything running for it.
+    async fn remove(&self, function: &str) -> Result<(), PlatformError>;
+
+    /// Stops everything this worker started; called once on shutdown.
+    async fn shutdown(&self);
+
+    /// Kind-specific state for `GET /healthz` (limits in force, instances).
+    fn details(&self) -> serde_json::Value {
+        serde_json::Value::Null
+    }
+}
+
+/// The settings of one `[[workers]]` entry beyond its name and tier.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum PlatformConfig {
+    /// Warm Python processes on this machine (the embedded default).
+    Local(local::LocalConfig),
+    /// A `hetfaas node` process reached over HTTP.
+    Node(node::NodeConfig),
+}
+
+impl PlatformConfig {
+    /// Starts the worker. `data_dir` is where it may keep files; `seed`
+    /// makes its randomness reproducible.
+    pub fn build(&self, name: &str, data_dir: &Path, seed: u64) -> Result<Arc<dyn Platform>, StartError> {
+        Ok(match self {
+            PlatformConfig::Local(c) => Arc::new(local::LocalPlatform::start(name, c.clone(), data_dir, seed)?),
+            PlatformConfig::Node(c) => Arc::new(node::NodePlatform::new(name, c.clone())?),
+        })
+    }
+}
+
+/// A worker could not be started from its configuration.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot start worker {worker}: {detail}")]
+pub struct StartError {
+    pub worker: String,
+    pub detail: String,
+}

@@ -1,0 +1,172 @@
+//! The `node` platform: a worker in another process, reached over HTTP.
+//!
+//! The other end is `hetfaas node` (see [`crate::node`]), which runs a local
+//! platform behind the AWS Lambda Invoke API. This is how an edge device
+//! joins without Kubernetes, and how a worker can really become unreachable.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+
+use crate::function::FunctionSpec;
+use crate::node::{COLD_HEADER, ERROR_KIND_HEADER, FUNCTION_ERROR_HEADER, NodeHealth, PROFILE_HEADER};
+use crate::platform::{
+    CallProfile, DeployError, FunctionError, FunctionErrorKind, InvokeOutcome, Platform, PlatformError, StartError, Utilisation,
+};
+
+/// Settings of a `kind = "node"` worker.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct NodeConfig {
+    /// Base URL of the `hetfaas node`, e.g. `http://10.0.0.7:9000`.
+    pub url: String,
+    /// Seconds to wait for a TCP connection before calling it unreachable.
+    #[serde(default = "default_connect_timeout_s")]
+    pub connect_timeout_s: u64,
+}
+
+fn default_connect_timeout_s() -> u64 {
+    2
+}
+
+/// Beyond the function's own timeout, how long the node may take to answer.
+const SLACK: Duration = Duration::from_secs(10);
+
+#[derive(Debug)]
+pub struct NodePlatform {
+    name: String,
+    base: String,
+    client: reqwest::Client,
+    timeouts: RwLock<HashMap<String, Duration>>,
+    utilisation: [AtomicU64; 2],
+}
+
+impl NodePlatform {
+    pub fn new(name: &str, config: NodeConfig) -> Result<NodePlatform, StartError> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(config.connect_timeout_s))
+            .build()
+            .map_err(|e| StartError { worker: name.to_owned(), detail: e.to_string() })?;
+        Ok(NodePlatform {
+            name: name.to_owned(),
+            base: config.url.trim_end_matches('/').to_owned(),
+            client,
+            timeouts: RwLock::default(),
+            utilisation: Default::default(),
+        })
+    }
+
+    fn unreachable(&self, e: &reqwest::Error) -> PlatformError {
+        PlatformError::Unreachable { worker: self.name.clone(), detail: e.to_string() }
+    }
+}
+
+#[async_trait]
+impl Platform for NodePlatform {
+    async fn deploy(&self, spec: &FunctionSpec) -> Result<(), DeployError> {
+        let platform = |detail: String| DeployError::Platform { worker: self.name.clone(), detail };
+        let response = self
+            .client
+            .put(format!("{}/functions/{}", self.base, spec.name))
+            .json(spec)
+            .send()
+            .await
+            .map_err(|e| platform(e.to_string()))?;
+        let status = response.status();
+        if status.is_success() {
+            let timeout = Duration::from_secs(u64::from(spec.timeout_s)) + SLACK;
+            self.timeouts.write().expect("timeouts lock poisoned").insert(spec.name.clone(), timeout);
+            return Ok(());
+        }
+        let body: serde_json::Value = response.json().await.unwrap_or_default();
+        let message = body["error"]["message"].as_str().unwrap_or("no message").to_owned();
+        if status == reqwest::StatusCode::BAD_REQUEST {
+            let error_type = body["error"]["type"].as_str().unwrap_or("DeployError").to_owned();
+            Err(DeployError::Code { error_type, message })
+        } else {
+            Err(platform(format!("{status}: {message}")))
+        }
+    }
+
+    async fn invoke(&self, function: &str, event: Bytes) -> Result<InvokeOutcome, PlatformError> {
+        let timeout = self.timeouts.read().expect("timeouts lock poisoned").get(function).copied();
+        let timeout = timeout.ok_or_else(|| PlatformError::NotDeployed { worker: self.name.clone(), function: function.to_owned() })?;
+        let response = self
+            .client
+            .post(format!("{}/2015-03-31/functions/{function}/invocations", self.base))
+            .header("content-type", "application/json")
+            .body(event)
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(|e| self.unreachable(&e))?;
+        let status = response.status();
+        if status == reqwest::StatusCode::NOT_FOUND {
+            return Err(PlatformError::NotDeployed { worker: self.name.clone(), function: function.to_owned() });
+        }
+        if !status.is_success() {
+            let detail = format!("{status}: {}", response.text().await.unwrap_or_default());
+            return Err(PlatformError::Failed { worker: self.name.clone(), detail });
+        }
+        let headers = response.headers().clone();
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let cold = header(COLD_HEADER).is_some_and(|v| v == "true");
+        let profile = header(PROFILE_HEADER).and_then(|v| serde_json::from_str::<CallProfile>(&v).ok());
+        let body = response.bytes().await.map_err(|e| self.unreachable(&e))?;
+        let result = match header(FUNCTION_ERROR_HEADER) {
+            None => Ok(body),
+            Some(_) => Err(lambda_error(&body, header(ERROR_KIND_HEADER).as_deref())),
+        };
+        Ok(InvokeOutcome { result, cold, profile })
+    }
+
+    fn utilisation(&self) -> Utilisation {
+        Utilisation {
+            cpu: f64::from_bits(self.utilisation[0].load(Ordering::Relaxed)),
+            memory: f64::from_bits(self.utilisation[1].load(Ordering::Relaxed)),
+        }
+    }
+
+    /// Asks the node; its answer also refreshes the cached utilisation.
+    async fn health(&self) -> bool {
+        let response = self.client.get(format!("{}/healthz", self.base)).timeout(Duration::from_secs(2)).send().await;
+        let Ok(response) = response.and_then(reqwest::Response::error_for_status) else {
+            return false;
+        };
+        let Ok(health) = response.json::<NodeHealth>().await else {
+            return false;
+        };
+        self.utilisation[0].store(health.utilisation.cpu.to_bits(), Ordering::Relaxed);
+        self.utilisation[1].store(health.utilisation.memory.to_bits(), Ordering::Relaxed);
+        true
+    }
+
+    async fn remove(&self, function: &str) -> Result<(), PlatformError> {
+        self.timeouts.write().expect("timeouts lock poisoned").remove(function);
+        self.client.delete(format!("{}/functions/{function}", self.base)).send().await.map_err(|e| self.unreachable(&e))?;
+        Ok(())
+    }
+
+    async fn shutdown(&self) {}
+}
+
+/// Reads a Lambda-style error body (`errorType`, `errorMessage`, `stackTrace`).
+fn lambda_error(body: &[u8], kind: Option<&str>) -> FunctionError {
+    #[derive(Deserialize, Default)]
+    struct LambdaError {
+        #[serde(rename = "errorType", default)]
+        error_type: String,
+        #[serde(rename = "errorMessage", default)]
+        error_message: String,
+        #[serde(rename = "stackTrace", default)]
+        stack_trace: Vec<String>,
+    }
+    let parsed: LambdaError = serde_json::from_slice(body).unwrap_or_default();
+    let kind = kind.and_then(|k| serde_json::from_value(serde_json::Value::from(k)).ok()).unwrap_or(FunctionErrorKind::Raised);
+    FunctionError { kind, error_type: parsed.error_type, message: parsed.error_message, stack_trace: parsed.stack_trace }
+}

@@ -1,0 +1,175 @@
+//! The invoke path (dissertation 3.4.2): predict, rank, run, fail over,
+//! answer, and queue the execution row. It reads only memory: the registry,
+//! the model cache and the workers' cached health and utilisation.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use bytes::Bytes;
+
+use super::Orchestrator;
+use super::lifecycle::now_ms;
+use crate::function::{FunctionState, Tier};
+use crate::platform::{FunctionError, InvokeOutcome, PlatformError};
+use crate::routing::{Candidate, PolicyKind};
+use crate::store::ExecutionRecord;
+
+/// One request to run a function.
+#[derive(Debug, Clone)]
+pub struct InvokeRequest {
+    pub function: String,
+    /// The event as JSON text, already validated.
+    pub event: Bytes,
+    pub input_size: u64,
+    /// A policy other than the configured default, if the caller named one.
+    pub policy: Option<PolicyKind>,
+    /// Issued by the training workflow, not by a user.
+    pub training: bool,
+}
+
+/// What the function did, and where and how it was placed.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    pub result: Result<Bytes, FunctionError>,
+    pub worker: String,
+    pub duration_ms: f64,
+    /// Each candidate worker's prediction, in configuration order.
+    pub predicted_ms: Vec<(String, f64)>,
+    pub policy: PolicyKind,
+    pub cold: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InvokeError {
+    #[error("function {0:?} does not exist")]
+    UnknownFunction(String),
+    #[error("function {function:?} failed to deploy and cannot run: {reason}")]
+    Failed { function: String, reason: String },
+    #[error("function {0:?} is still deploying; retry in a moment")]
+    Deploying(String),
+    #[error("policy {policy} allows no worker for function {function:?}")]
+    NoCandidate { function: String, policy: &'static str },
+    #[error("every candidate worker failed: {}", .0.join("; "))]
+    AllFailed(Vec<String>),
+}
+
+impl Orchestrator {
+    pub async fn invoke(&self, request: InvokeRequest) -> Result<Invocation, InvokeError> {
+        let inner = &self.inner;
+        let entry = inner.registry.get(&request.function).ok_or_else(|| InvokeError::UnknownFunction(request.function.clone()))?;
+        match entry.state() {
+            FunctionState::Failed(reason) => {
+                return Err(InvokeError::Failed { function: request.function, reason });
+            }
+            FunctionState::Deploying => return Err(InvokeError::Deploying(request.function)),
+            FunctionState::Training | FunctionState::Ready => {}
+        }
+        let policy = inner.policies.get(request.policy);
+        let lines = inner.models.lines(&request.function);
+        let candidates: Vec<Candidate> = entry
+            .workers
+            .iter()
+            .map(|&i| Candidate {
+                worker: i,
+                tier: inner.workers[i].tier,
+                predicted_ms: lines.as_ref().and_then(|l| l[i]).map(|line| line.predict(request.input_size)),
+                usable: self.usable(i),
+            })
+            .collect();
+        let mut order = Vec::with_capacity(candidates.len());
+        policy.rank(&candidates, &mut order);
+        // Stable: the policy's order holds within each group.
+        order.sort_by_key(|c| !c.usable);
+        if order.is_empty() {
+            return Err(InvokeError::NoCandidate { function: request.function, policy: policy.kind().as_str() });
+        }
+        let predicted_ms: Vec<(String, f64)> =
+            candidates.iter().filter_map(|c| Some((inner.workers[c.worker].name.clone(), c.predicted_ms?))).collect();
+        let mut failures = Vec::new();
+        for candidate in order {
+            let worker = &inner.workers[candidate.worker];
+            let started_at_ms = now_ms();
+            let start = Instant::now();
+            let outcome = worker.platform.invoke(&request.function, request.event.clone()).await;
+            let duration_ms = start.elapsed().as_secs_f64() * 1000.0;
+            inner.metrics.observe(candidate.worker, duration_ms, &outcome);
+            let attempt = Attempt { worker: &worker.name, duration_ms, started_at_ms, policy: policy.kind() };
+            inner.recorder.record(row(&request, &attempt, &predicted_ms, &outcome)).await;
+            match outcome {
+                Ok(InvokeOutcome { result, cold, .. }) => {
+                    return Ok(Invocation { result, worker: worker.name.clone(), duration_ms, predicted_ms, policy: policy.kind(), cold });
+                }
+                Err(error) => {
+                    if matches!(error, PlatformError::Unreachable { .. }) {
+                        worker.set_healthy(false);
+                    }
+                    tracing::warn!(function = %request.function, worker = %worker.name, "trying the next worker: {error}");
+                    failures.push(error.to_string());
+                }
+            }
+        }
+        Err(InvokeError::AllFailed(failures))
+    }
+
+    /// Each supporting worker's predicted duration for `input_size`, for
+    /// the workers that have a model; `None` for an unknown function.
+    pub fn predict(&self, function: &str, input_size: u64) -> Option<Vec<(String, f64)>> {
+        let entry = self.inner.registry.get(function)?;
+        let lines = self.inner.models.lines(function);
+        Some(
+            entry
+                .workers
+                .iter()
+                .filter_map(|&i| Some((self.inner.workers[i].name.clone(), lines.as_ref()?[i]?.predict(input_size))))
+                .collect(),
+        )
+    }
+
+    /// Healthy and, on the edge, under the utilisation guard (3.8).
+    fn usable(&self, worker: usize) -> bool {
+        let w = &self.inner.workers[worker];
+        if !w.healthy() {
+            return false;
+        }
+        if w.tier == Tier::Edge {
+            let u = w.platform.utilisation();
+            return u.cpu < self.inner.edge_guard && u.memory < self.inner.edge_guard;
+        }
+        true
+    }
+}
+
+/// Where and how one attempt ran, for its execution row.
+struct Attempt<'a> {
+    worker: &'a str,
+    duration_ms: f64,
+    started_at_ms: i64,
+    policy: PolicyKind,
+}
+
+fn row(
+    request: &InvokeRequest,
+    attempt: &Attempt<'_>,
+    predicted_ms: &[(String, f64)],
+    outcome: &Result<InvokeOutcome, PlatformError>,
+) -> ExecutionRecord {
+    let (success, error, cold, profile) = match outcome {
+        Ok(o) => (o.result.is_ok(), o.result.as_ref().err().map(|e| format!("{}: {}", e.error_type, e.message)), o.cold, o.profile),
+        Err(e) => (false, Some(e.to_string()), false, None),
+    };
+    ExecutionRecord {
+        function: request.function.clone(),
+        worker: attempt.worker.to_owned(),
+        input_size: request.input_size,
+        duration_ms: attempt.duration_ms,
+        success,
+        error,
+        predicted_ms: predicted_ms.iter().cloned().collect::<BTreeMap<_, _>>(),
+        policy: attempt.policy.as_str().to_owned(),
+        started_at_ms: attempt.started_at_ms,
+        cold,
+        training: request.training,
+        cpu_ms: profile.map(|p| p.cpu_ms),
+        maxrss_kb: profile.map(|p| p.maxrss_kb),
+    }
+}

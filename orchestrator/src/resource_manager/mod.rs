@@ -1,0 +1,151 @@
+//! The resource manager: the orchestrator's core (dissertation 3.4).
+//!
+//! It owns the workers, the in-memory function registry, the policies, the
+//! model cache and the execution recorder, and runs the two workflows:
+//! creating a function ([`lifecycle`]) and invoking one ([`invoke`]). Data
+//! flows one way: request → prediction → policy → platform → response, and
+//! the execution row is queued for the store and the learner afterwards.
+
+mod health;
+mod invoke;
+mod lifecycle;
+mod registry;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::task::JoinHandle;
+
+pub use self::invoke::{Invocation, InvokeError, InvokeRequest};
+pub use self::lifecycle::{CreateError, FunctionView};
+use self::registry::Registry;
+use crate::config::Config;
+use crate::function::Tier;
+use crate::learning::ModelCache;
+use crate::metrics::Metrics;
+use crate::platform::{Platform, StartError};
+use crate::recorder::Recorder;
+use crate::routing::Policies;
+use crate::store::{Store, StoreError};
+
+/// One configured worker and what the router knows about it.
+#[derive(Debug)]
+pub struct Worker {
+    pub name: String,
+    pub tier: Tier,
+    pub platform: Arc<dyn Platform>,
+    healthy: AtomicBool,
+}
+
+impl Worker {
+    pub fn healthy(&self) -> bool {
+        self.healthy.load(Ordering::Relaxed)
+    }
+
+    fn set_healthy(&self, healthy: bool) {
+        if self.healthy.swap(healthy, Ordering::Relaxed) != healthy {
+            if healthy {
+                tracing::info!(worker = %self.name, "worker is healthy again");
+            } else {
+                tracing::warn!(worker = %self.name, "worker marked unhealthy");
+            }
+        }
+    }
+}
+
+/// Handle to the running orchestrator. Cloning is a reference-count bump.
+#[derive(Debug, Clone)]
+pub struct Orchestrator {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    workers: Vec<Worker>,
+    store: Arc<dyn Store>,
+    registry: Registry,
+    models: ModelCache,
+    policies: Policies,
+    recorder: Recorder,
+    metrics: Metrics,
+    edge_guard: f64,
+    background: Mutex<Vec<JoinHandle<()>>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Worker(#[from] StartError),
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error("cannot create data directory {path}: {source}")]
+    DataDir { path: std::path::PathBuf, source: std::io::Error },
+}
+
+impl Orchestrator {
+    /// Opens the store, starts the workers, restores functions and models.
+    pub async fn start(config: &Config) -> Result<Orchestrator, StartupError> {
+        let data_dir = &config.data_dir;
+        std::fs::create_dir_all(data_dir).map_err(|source| StartupError::DataDir { path: data_dir.clone(), source })?;
+        let store = config.store.build(data_dir).await?;
+        let mut workers = Vec::with_capacity(config.workers.len());
+        for (i, w) in config.workers.iter().enumerate() {
+            let platform = w.platform.build(&w.name, data_dir, config.seed.wrapping_add(i as u64))?;
+            workers.push(Worker { name: w.name.clone(), tier: w.tier, platform, healthy: AtomicBool::new(true) });
+        }
+        let models = ModelCache::new(workers.iter().map(|w| w.name.clone()).collect());
+        for model in store.models().await? {
+            models.install(&model);
+        }
+        let orchestrator = Orchestrator {
+            inner: Arc::new(Inner {
+                metrics: Metrics::new(workers.len()),
+                workers,
+                recorder: Recorder::start(store.clone()),
+                store,
+                registry: Registry::default(),
+                models,
+                policies: Policies::new(config.policy, config.seed),
+                edge_guard: config.edge_utilisation_guard,
+                background: Mutex::default(),
+            }),
+        };
+        orchestrator.restore().await?;
+        orchestrator.spawn(health::monitor(orchestrator.clone()));
+        Ok(orchestrator)
+    }
+
+    pub fn workers(&self) -> &[Worker] {
+        &self.inner.workers
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    pub fn recorder(&self) -> &Recorder {
+        &self.inner.recorder
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
+    fn spawn(&self, task: impl std::future::Future<Output = ()> + Send + 'static) {
+        let handle = tokio::spawn(task);
+        self.inner.background.lock().expect("background lock poisoned").push(handle);
+    }
+
+    /// Orderly stop: background work ends, queued execution rows are
+    /// written, and every worker's instances are stopped.
+    pub async fn shutdown(&self) {
+        let tasks: Vec<_> = self.inner.background.lock().expect("background lock poisoned").drain(..).collect();
+        for task in tasks {
+            task.abort();
+        }
+        self.inner.recorder.shutdown().await;
+        for worker in &self.inner.workers {
+            worker.platform.shutdown().await;
+        }
+    }
+}

@@ -1,0 +1,60 @@
+//! The in-memory function registry that the invoke path reads instead of
+//! the store. It mirrors the store's functions table; the lifecycle code
+//! writes both, store first.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use crate::function::{FunctionSpec, FunctionState};
+
+#[derive(Debug)]
+pub struct FunctionEntry {
+    pub spec: FunctionSpec,
+    /// Positions of the configured workers whose tier the function supports.
+    pub workers: Vec<usize>,
+    pub created_at_ms: i64,
+    state: RwLock<(FunctionState, serde_json::Value)>,
+}
+
+impl FunctionEntry {
+    pub fn new(spec: FunctionSpec, workers: Vec<usize>, created_at_ms: i64, state: FunctionState, training: serde_json::Value) -> Self {
+        FunctionEntry { spec, workers, created_at_ms, state: RwLock::new((state, training)) }
+    }
+
+    pub fn state(&self) -> FunctionState {
+        self.state.read().expect("function state lock poisoned").0.clone()
+    }
+
+    pub fn training(&self) -> serde_json::Value {
+        self.state.read().expect("function state lock poisoned").1.clone()
+    }
+
+    pub fn set_state(&self, state: FunctionState) {
+        self.state.write().expect("function state lock poisoned").0 = state;
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Registry {
+    functions: RwLock<HashMap<String, Arc<FunctionEntry>>>,
+}
+
+impl Registry {
+    pub fn get(&self, name: &str) -> Option<Arc<FunctionEntry>> {
+        self.functions.read().expect("registry lock poisoned").get(name).cloned()
+    }
+
+    pub fn all(&self) -> Vec<Arc<FunctionEntry>> {
+        let mut all: Vec<_> = self.functions.read().expect("registry lock poisoned").values().cloned().collect();
+        all.sort_by(|a, b| (a.created_at_ms, &a.spec.name).cmp(&(b.created_at_ms, &b.spec.name)));
+        all
+    }
+
+    pub fn insert(&self, entry: Arc<FunctionEntry>) {
+        self.functions.write().expect("registry lock poisoned").insert(entry.spec.name.clone(), entry);
+    }
+
+    pub fn remove(&self, name: &str) -> Option<Arc<FunctionEntry>> {
+        self.functions.write().expect("registry lock poisoned").remove(name)
+    }
+}

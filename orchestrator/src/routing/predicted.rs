@@ -1,0 +1,43 @@
+//! `predicted`: the worker predicted to finish first wins (dissertation
+//! 3.4.2). Workers without a model for the function come after those with
+//! one, edge first; with no model at all this is the documented fallback.
+
+use super::{Candidate, Policy, PolicyKind, edge_first};
+
+#[derive(Debug)]
+pub struct Predicted;
+
+impl Policy for Predicted {
+    fn kind(&self) -> PolicyKind {
+        PolicyKind::Predicted
+    }
+
+    fn rank(&self, candidates: &[Candidate], order: &mut Vec<Candidate>) {
+        order.extend_from_slice(candidates);
+        order.sort_by(|a, b| match (a.predicted_ms, b.predicted_ms) {
+            (Some(x), Some(y)) => x.total_cmp(&y).then_with(|| edge_first(a, b)),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => edge_first(a, b),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::function::Tier::{Cloud, Edge};
+    use crate::routing::{candidates, ranked};
+
+    #[test]
+    fn shortest_prediction_first_then_the_rest() {
+        let c = candidates(&[(Edge, Some(40.0), true), (Cloud, Some(12.0), true), (Edge, None, true)]);
+        assert_eq!(ranked(&Predicted, &c), vec![1, 0, 2]);
+    }
+
+    #[test]
+    fn without_models_the_edge_goes_first() {
+        let c = candidates(&[(Cloud, None, true), (Edge, None, true)]);
+        assert_eq!(ranked(&Predicted, &c), vec![1, 0]);
+    }
+}

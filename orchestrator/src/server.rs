@@ -1,0 +1,101 @@
+//! Serving a router on a socket with an orderly stop, for both the
+//! orchestrator (`hetfaas serve`) and a worker node (`hetfaas node`).
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::api::{self, AppState};
+use crate::config::Config;
+use crate::resource_manager::{Orchestrator, StartupError};
+
+/// A router being served. Stopping it lets in-flight requests finish.
+#[derive(Debug)]
+pub struct Listening {
+    addr: SocketAddr,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl Listening {
+    pub async fn bind(addr: SocketAddr, router: Router) -> std::io::Result<Listening> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await
+        });
+        Ok(Listening { addr, stop, task })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting, and returns when every in-flight request is answered.
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        match self.task.await {
+            Ok(Err(e)) => tracing::error!("server error: {e}"),
+            Err(e) => tracing::error!("server task failed: {e}"),
+            Ok(Ok(())) => {}
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Startup(#[from] StartupError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+}
+
+/// The orchestrator behind its HTTP API.
+#[derive(Debug)]
+pub struct Server {
+    pub orchestrator: Orchestrator,
+    listening: Listening,
+}
+
+impl Server {
+    pub async fn start(config: &Config) -> Result<Server, ServeError> {
+        let orchestrator = Orchestrator::start(config).await?;
+        let state = AppState {
+            orchestrator: orchestrator.clone(),
+            admin_token: config.effective_admin_token().map(Into::into),
+            invoke_token: config.invoke_token.clone().map(Into::into),
+        };
+        let listening =
+            Listening::bind(config.listen, api::router(state)).await.map_err(|source| ServeError::Bind { addr: config.listen, source })?;
+        tracing::info!(addr = %listening.addr(), workers = orchestrator.workers().len(), "hetfaas listening");
+        Ok(Server { orchestrator, listening })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.listening.addr()
+    }
+
+    /// Answers in-flight requests, writes queued execution rows, stops the
+    /// workers' instances. Nothing recorded is lost.
+    pub async fn shutdown(self) {
+        self.listening.stop().await;
+        self.orchestrator.shutdown().await;
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn termination() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

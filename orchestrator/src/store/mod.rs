@@ -1,0 +1,144 @@
+//! The store: every component reads and writes persistent state through the
+//! [`Store`] trait, never through a database client directly.
+//!
+//! Entities (SPEC section 5): functions, executions (one row per
+//! invocation), models (one per function × worker, as plain numbers),
+//! clusters, and credentials (write-mostly; never returned by the API).
+//! The invoke path does not read the store: it works from in-memory copies
+//! and hands execution rows to a background writer.
+
+pub mod sqlite;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::function::{FunctionSpec, FunctionState};
+
+/// A function as persisted: the spec plus what happened to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredFunction {
+    pub spec: FunctionSpec,
+    pub state: FunctionState,
+    pub created_at_ms: i64,
+    /// How the function was trained (path, source, invocations, wall time);
+    /// free-form so the learning side can grow it without a migration.
+    pub training: serde_json::Value,
+}
+
+/// One invocation, as the learning side and the experiments see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExecutionRecord {
+    pub function: String,
+    pub worker: String,
+    pub input_size: u64,
+    /// Orchestrator → worker → orchestrator, network included (SPEC 3).
+    pub duration_ms: f64,
+    pub success: bool,
+    pub error: Option<String>,
+    /// Each worker's predicted duration when the decision was made.
+    pub predicted_ms: BTreeMap<String, f64>,
+    pub policy: String,
+    /// Unix time in milliseconds when the request was sent to the worker.
+    pub started_at_ms: i64,
+    pub cold: bool,
+    /// Issued by the training workflow rather than by a user.
+    pub training: bool,
+    pub cpu_ms: Option<f64>,
+    pub maxrss_kb: Option<u64>,
+}
+
+/// A duration model of one function on one worker, as plain data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelRecord {
+    pub function: String,
+    pub worker: String,
+    pub intercept: f64,
+    pub slope: f64,
+    pub samples: u64,
+    pub r2: f64,
+    pub cleaning: String,
+    pub window_start_ms: i64,
+    pub window_end_ms: i64,
+    /// Learner state beyond the line itself (for example sufficient
+    /// statistics), so incremental learning resumes after a restart.
+    pub state: serde_json::Value,
+}
+
+/// One K-means cluster of functions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClusterRecord {
+    pub id: u32,
+    pub centroid: Vec<f64>,
+    pub members: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("function {0:?} already exists")]
+    AlreadyExists(String),
+    #[error("database error: {0}")]
+    Database(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// Adds a new function; fails with [`StoreError::AlreadyExists`].
+    async fn insert_function(&self, function: &StoredFunction) -> Result<(), StoreError>;
+    /// Replaces a function's stored state and training information.
+    async fn update_function(&self, function: &StoredFunction) -> Result<(), StoreError>;
+    async fn function(&self, name: &str) -> Result<Option<StoredFunction>, StoreError>;
+    async fn functions(&self) -> Result<Vec<StoredFunction>, StoreError>;
+    /// Deletes a function with its executions and models; false if absent.
+    async fn delete_function(&self, name: &str) -> Result<bool, StoreError>;
+
+    /// Appends a batch of execution rows in one transaction.
+    async fn append_executions(&self, rows: &[ExecutionRecord]) -> Result<(), StoreError>;
+    /// A function's executions in insertion order, optionally for one worker.
+    async fn executions(&self, function: &str, worker: Option<&str>) -> Result<Vec<ExecutionRecord>, StoreError>;
+    async fn count_executions(&self) -> Result<u64, StoreError>;
+
+    async fn put_model(&self, model: &ModelRecord) -> Result<(), StoreError>;
+    async fn models(&self) -> Result<Vec<ModelRecord>, StoreError>;
+
+    /// Replaces the whole clustering.
+    async fn put_clusters(&self, clusters: &[ClusterRecord]) -> Result<(), StoreError>;
+    async fn clusters(&self) -> Result<Vec<ClusterRecord>, StoreError>;
+
+    /// Replaces the credentials of one scope (for example `aws`).
+    async fn put_credentials(&self, scope: &str, values: &BTreeMap<String, String>) -> Result<(), StoreError>;
+    async fn credentials(&self, scope: &str) -> Result<Option<BTreeMap<String, String>>, StoreError>;
+}
+
+/// The `[store]` section of the configuration.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum StoreConfig {
+    /// An embedded SQLite file; by default `hetfaas.db` in the data directory.
+    Sqlite {
+        #[serde(default)]
+        path: Option<PathBuf>,
+    },
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig::Sqlite { path: None }
+    }
+}
+
+impl StoreConfig {
+    pub async fn build(&self, data_dir: &std::path::Path) -> Result<Arc<dyn Store>, StoreError> {
+        match self {
+            StoreConfig::Sqlite { path } => {
+                let path = path.clone().unwrap_or_else(|| data_dir.join("hetfaas.db"));
+                Ok(Arc::new(sqlite::SqliteStore::open(&path).await?))
+            }
+        }
+    }
+}

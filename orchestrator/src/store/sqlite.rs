@@ -1,0 +1,339 @@
+//! The embedded store: one SQLite file in write-ahead-log mode.
+//!
+//! One connection behind a `std::sync::Mutex`, used only inside
+//! `spawn_blocking`: SQLite serialises writers anyway, the lock is never
+//! held across an `.await`, and the async runtime never blocks on disk.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::{ClusterRecord, ExecutionRecord, ModelRecord, Store, StoreError, StoredFunction};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS functions (
+    name TEXT PRIMARY KEY,
+    spec TEXT NOT NULL,
+    state TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    training TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS executions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    function TEXT NOT NULL,
+    worker TEXT NOT NULL,
+    input_size INTEGER NOT NULL,
+    duration_ms REAL NOT NULL,
+    success INTEGER NOT NULL,
+    error TEXT,
+    predicted_ms TEXT NOT NULL,
+    policy TEXT NOT NULL,
+    started_at_ms INTEGER NOT NULL,
+    cold INTEGER NOT NULL,
+    training INTEGER NOT NULL,
+    cpu_ms REAL,
+    maxrss_kb INTEGER
+);
+CREATE INDEX IF NOT EXISTS executions_by_function ON executions (function, worker, id);
+CREATE TABLE IF NOT EXISTS models (
+    function TEXT NOT NULL,
+    worker TEXT NOT NULL,
+    intercept REAL NOT NULL,
+    slope REAL NOT NULL,
+    samples INTEGER NOT NULL,
+    r2 REAL NOT NULL,
+    cleaning TEXT NOT NULL,
+    window_start_ms INTEGER NOT NULL,
+    window_end_ms INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    PRIMARY KEY (function, worker)
+);
+CREATE TABLE IF NOT EXISTS clusters (
+    id INTEGER PRIMARY KEY,
+    centroid TEXT NOT NULL,
+    members TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS credentials (
+    scope TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+PRAGMA user_version = 1;
+";
+
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+fn db(e: rusqlite::Error) -> StoreError {
+    StoreError::Database(e.to_string())
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("plain data always serialises")
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> rusqlite::Result<T> {
+    serde_json::from_str(text).map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and its schema.
+    pub async fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Database(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let path = path.to_owned();
+        let conn = tokio::task::spawn_blocking(move || -> rusqlite::Result<Connection> {
+            let conn = Connection::open(&path)?;
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+            conn.pragma_update(None, "synchronous", "NORMAL")?;
+            conn.busy_timeout(std::time::Duration::from_secs(5))?;
+            conn.execute_batch(SCHEMA)?;
+            Ok(conn)
+        })
+        .await
+        .expect("sqlite open task panicked")
+        .map_err(db)?;
+        Ok(SqliteStore { conn: Arc::new(Mutex::new(conn)) })
+    }
+
+    async fn with<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || work(&mut conn.lock().expect("sqlite lock poisoned")))
+            .await
+            .expect("sqlite task panicked")
+            .map_err(|e| match e {
+                rusqlite::Error::FromSqlConversionFailure(_, _, inner) => StoreError::Corrupt(inner.to_string()),
+                other => db(other),
+            })
+    }
+}
+
+fn function_row(row: &Row<'_>) -> rusqlite::Result<StoredFunction> {
+    Ok(StoredFunction {
+        spec: from_json(&row.get::<_, String>(0)?)?,
+        state: from_json(&row.get::<_, String>(1)?)?,
+        created_at_ms: row.get(2)?,
+        training: from_json(&row.get::<_, String>(3)?)?,
+    })
+}
+
+fn execution_row(row: &Row<'_>) -> rusqlite::Result<ExecutionRecord> {
+    Ok(ExecutionRecord {
+        function: row.get(0)?,
+        worker: row.get(1)?,
+        input_size: row.get::<_, i64>(2)? as u64,
+        duration_ms: row.get(3)?,
+        success: row.get(4)?,
+        error: row.get(5)?,
+        predicted_ms: from_json(&row.get::<_, String>(6)?)?,
+        policy: row.get(7)?,
+        started_at_ms: row.get(8)?,
+        cold: row.get(9)?,
+        training: row.get(10)?,
+        cpu_ms: row.get(11)?,
+        maxrss_kb: row.get::<_, Option<i64>>(12)?.map(|v| v as u64),
+    })
+}
+
+fn model_row(row: &Row<'_>) -> rusqlite::Result<ModelRecord> {
+    Ok(ModelRecord {
+        function: row.get(0)?,
+        worker: row.get(1)?,
+        intercept: row.get(2)?,
+        slope: row.get(3)?,
+        samples: row.get::<_, i64>(4)? as u64,
+        r2: row.get(5)?,
+        cleaning: row.get(6)?,
+        window_start_ms: row.get(7)?,
+        window_end_ms: row.get(8)?,
+        state: from_json(&row.get::<_, String>(9)?)?,
+    })
+}
+
+const FUNCTION_COLUMNS: &str = "SELECT spec, state, created_at_ms, training FROM functions";
+const EXECUTION_COLUMNS: &str = "SELECT function, worker, input_size, duration_ms, success, error, predicted_ms, policy, \
+     started_at_ms, cold, training, cpu_ms, maxrss_kb FROM executions";
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn insert_function(&self, f: &StoredFunction) -> Result<(), StoreError> {
+        let (name, spec, state, training) = (f.spec.name.clone(), to_json(&f.spec), to_json(&f.state), to_json(&f.training));
+        let created = f.created_at_ms;
+        let inserted = self
+            .with(move |c| {
+                c.execute(
+                    "INSERT OR IGNORE INTO functions (name, spec, state, created_at_ms, training) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![name, spec, state, created, training],
+                )
+            })
+            .await?;
+        if inserted == 0 { Err(StoreError::AlreadyExists(f.spec.name.clone())) } else { Ok(()) }
+    }
+
+    async fn update_function(&self, f: &StoredFunction) -> Result<(), StoreError> {
+        let (name, spec, state, training) = (f.spec.name.clone(), to_json(&f.spec), to_json(&f.state), to_json(&f.training));
+        self.with(move |c| {
+            c.execute("UPDATE functions SET spec = ?2, state = ?3, training = ?4 WHERE name = ?1", params![name, spec, state, training])
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn function(&self, name: &str) -> Result<Option<StoredFunction>, StoreError> {
+        let name = name.to_owned();
+        self.with(move |c| c.query_row(&format!("{FUNCTION_COLUMNS} WHERE name = ?1"), [name], function_row).optional()).await
+    }
+
+    async fn functions(&self) -> Result<Vec<StoredFunction>, StoreError> {
+        self.with(|c| c.prepare(&format!("{FUNCTION_COLUMNS} ORDER BY created_at_ms, name"))?.query_map([], function_row)?.collect()).await
+    }
+
+    async fn delete_function(&self, name: &str) -> Result<bool, StoreError> {
+        let name = name.to_owned();
+        self.with(move |c| {
+            let tx = c.transaction()?;
+            tx.execute("DELETE FROM executions WHERE function = ?1", [&name])?;
+            tx.execute("DELETE FROM models WHERE function = ?1", [&name])?;
+            let deleted = tx.execute("DELETE FROM functions WHERE name = ?1", [&name])?;
+            tx.commit()?;
+            Ok(deleted > 0)
+        })
+        .await
+    }
+
+    async fn append_executions(&self, rows: &[ExecutionRecord]) -> Result<(), StoreError> {
+        let rows = rows.to_vec();
+        self.with(move |c| {
+            let tx = c.transaction()?;
+            {
+                let mut insert = tx.prepare_cached(
+                    "INSERT INTO executions (function, worker, input_size, duration_ms, success, error, predicted_ms, policy, \
+                     started_at_ms, cold, training, cpu_ms, maxrss_kb) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                )?;
+                for r in &rows {
+                    insert.execute(params![
+                        r.function,
+                        r.worker,
+                        r.input_size as i64,
+                        r.duration_ms,
+                        r.success,
+                        r.error,
+                        to_json(&r.predicted_ms),
+                        r.policy,
+                        r.started_at_ms,
+                        r.cold,
+                        r.training,
+                        r.cpu_ms,
+                        r.maxrss_kb.map(|v| v as i64)
+                    ])?;
+                }
+            }
+            tx.commit()
+        })
+        .await
+    }
+
+    async fn executions(&self, function: &str, worker: Option<&str>) -> Result<Vec<ExecutionRecord>, StoreError> {
+        let (function, worker) = (function.to_owned(), worker.map(str::to_owned));
+        self.with(move |c| {
+            let sql = format!("{EXECUTION_COLUMNS} WHERE function = ?1 AND (?2 IS NULL OR worker = ?2) ORDER BY id");
+            c.prepare_cached(&sql)?.query_map(params![function, worker], execution_row)?.collect()
+        })
+        .await
+    }
+
+    async fn count_executions(&self) -> Result<u64, StoreError> {
+        self.with(|c| c.query_row("SELECT COUNT(*) FROM executions", [], |r| r.get::<_, i64>(0).map(|n| n as u64))).await
+    }
+
+    async fn put_model(&self, m: &ModelRecord) -> Result<(), StoreError> {
+        let m = m.clone();
+        self.with(move |c| {
+            c.execute(
+                "INSERT OR REPLACE INTO models (function, worker, intercept, slope, samples, r2, cleaning, window_start_ms, \
+                 window_end_ms, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                params![
+                    m.function,
+                    m.worker,
+                    m.intercept,
+                    m.slope,
+                    m.samples as i64,
+                    m.r2,
+                    m.cleaning,
+                    m.window_start_ms,
+                    m.window_end_ms,
+                    to_json(&m.state)
+                ],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    async fn models(&self) -> Result<Vec<ModelRecord>, StoreError> {
+        self.with(|c| {
+            c.prepare(
+                "SELECT function, worker, intercept, slope, samples, r2, cleaning, window_start_ms, window_end_ms, state \
+                 FROM models ORDER BY function, worker",
+            )?
+            .query_map([], model_row)?
+            .collect()
+        })
+        .await
+    }
+
+    async fn put_clusters(&self, clusters: &[ClusterRecord]) -> Result<(), StoreError> {
+        let clusters = clusters.to_vec();
+        self.with(move |c| {
+            let tx = c.transaction()?;
+            tx.execute("DELETE FROM clusters", [])?;
+            for cl in &clusters {
+                tx.execute(
+                    "INSERT INTO clusters (id, centroid, members) VALUES (?1, ?2, ?3)",
+                    params![cl.id, to_json(&cl.centroid), to_json(&cl.members)],
+                )?;
+            }
+            tx.commit()
+        })
+        .await
+    }
+
+    async fn clusters(&self) -> Result<Vec<ClusterRecord>, StoreError> {
+        self.with(|c| {
+            c.prepare("SELECT id, centroid, members FROM clusters ORDER BY id")?
+                .query_map([], |r| {
+                    Ok(ClusterRecord {
+                        id: r.get(0)?,
+                        centroid: from_json(&r.get::<_, String>(1)?)?,
+                        members: from_json(&r.get::<_, String>(2)?)?,
+                    })
+                })?
+                .collect()
+        })
+        .await
+    }
+
+    async fn put_credentials(&self, scope: &str, values: &BTreeMap<String, String>) -> Result<(), StoreError> {
+        let (scope, value) = (scope.to_owned(), to_json(values));
+        self.with(move |c| c.execute("INSERT OR REPLACE INTO credentials (scope, value) VALUES (?1, ?2)", params![scope, value]).map(drop))
+            .await
+    }
+
+    async fn credentials(&self, scope: &str) -> Result<Option<BTreeMap<String, String>>, StoreError> {
+        let scope = scope.to_owned();
+        let text: Option<String> =
+            self.with(move |c| c.query_row("SELECT value FROM credentials WHERE scope = ?1", [scope], |r| r.get(0)).optional()).await?;
+        text.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Corrupt(e.to_string()))).transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests;

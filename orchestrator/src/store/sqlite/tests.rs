@@ -1,0 +1,100 @@
+use std::collections::BTreeMap;
+
+use super::SqliteStore;
+use crate::function::{FunctionSpec, FunctionState};
+use crate::store::{ClusterRecord, ExecutionRecord, ModelRecord, Store, StoreError, StoredFunction};
+
+fn function(name: &str) -> StoredFunction {
+    StoredFunction {
+        spec: FunctionSpec {
+            name: name.into(),
+            source_code: "def handler(e, c):\n    return e\n".into(),
+            edge_supported: true,
+            cloud_supported: true,
+            example_inputs: vec![serde_json::json!([1, 2])],
+            memory_mb: 128,
+            timeout_s: 30,
+        },
+        state: FunctionState::Deploying,
+        created_at_ms: 1,
+        training: serde_json::json!({}),
+    }
+}
+
+fn execution(function: &str, worker: &str, size: u64) -> ExecutionRecord {
+    ExecutionRecord {
+        function: function.into(),
+        worker: worker.into(),
+        input_size: size,
+        duration_ms: size as f64 * 1.5,
+        success: true,
+        error: None,
+        predicted_ms: BTreeMap::from([("edge".into(), 3.0)]),
+        policy: "predicted".into(),
+        started_at_ms: 1000 + size as i64,
+        cold: false,
+        training: false,
+        cpu_ms: Some(0.5),
+        maxrss_kb: Some(9000),
+    }
+}
+
+#[tokio::test]
+async fn everything_survives_reopening_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h.db");
+    {
+        let store = SqliteStore::open(&path).await.unwrap();
+        store.insert_function(&function("f")).await.unwrap();
+        store.append_executions(&[execution("f", "edge", 1), execution("f", "cloud", 2)]).await.unwrap();
+        let model = ModelRecord {
+            function: "f".into(),
+            worker: "edge".into(),
+            intercept: 1.0,
+            slope: 0.5,
+            samples: 2,
+            r2: 0.9,
+            cleaning: "iqr".into(),
+            window_start_ms: 0,
+            window_end_ms: 5,
+            state: serde_json::json!({"n": 2}),
+        };
+        store.put_model(&model).await.unwrap();
+        store.put_credentials("aws", &BTreeMap::from([("key".into(), "secret".into())])).await.unwrap();
+    }
+    let store = SqliteStore::open(&path).await.unwrap();
+    assert_eq!(store.functions().await.unwrap(), vec![function("f")]);
+    assert_eq!(store.executions("f", None).await.unwrap(), vec![execution("f", "edge", 1), execution("f", "cloud", 2)]);
+    assert_eq!(store.executions("f", Some("cloud")).await.unwrap(), vec![execution("f", "cloud", 2)]);
+    assert_eq!(store.models().await.unwrap()[0].slope, 0.5);
+    assert_eq!(store.credentials("aws").await.unwrap().unwrap()["key"], "secret");
+    assert_eq!(store.credentials("gcp").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn a_name_is_taken_once_and_deleting_removes_its_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("h.db")).await.unwrap();
+    store.insert_function(&function("f")).await.unwrap();
+    assert!(matches!(store.insert_function(&function("f")).await, Err(StoreError::AlreadyExists(n)) if n == "f"));
+    store.append_executions(&[execution("f", "edge", 1)]).await.unwrap();
+    let mut ready = function("f");
+    ready.state = FunctionState::Failed("no python".into());
+    store.update_function(&ready).await.unwrap();
+    assert_eq!(store.function("f").await.unwrap().unwrap().state, FunctionState::Failed("no python".into()));
+    assert!(store.delete_function("f").await.unwrap());
+    assert!(!store.delete_function("f").await.unwrap());
+    assert_eq!(store.count_executions().await.unwrap(), 0);
+    assert_eq!(store.function("f").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn clusters_are_replaced_as_a_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("h.db")).await.unwrap();
+    let a = ClusterRecord { id: 0, centroid: vec![1.0, 2.0], members: vec!["f".into()] };
+    let b = ClusterRecord { id: 1, centroid: vec![3.0], members: vec!["g".into(), "h".into()] };
+    store.put_clusters(&[a.clone(), b.clone()]).await.unwrap();
+    store.put_clusters(std::slice::from_ref(&b)).await.unwrap();
+    assert_eq!(store.clusters().await.unwrap(), vec![b]);
+}

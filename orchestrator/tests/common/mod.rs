@@ -1,0 +1,140 @@
+//! Shared helpers: a real server on an ephemeral port with real `python3`
+//! workers, and a small client for its API.
+#![allow(dead_code)] // each test binary uses its own subset
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use hetfaas::config::{Config, WorkerConfig};
+use hetfaas::function::Tier;
+use hetfaas::platform::PlatformConfig;
+use hetfaas::platform::local::LocalConfig;
+use hetfaas::platform::local::network::NetworkConfig;
+use hetfaas::server::Server;
+use serde_json::{Value, json};
+
+pub struct TestServer {
+    pub server: Option<Server>,
+    pub base: String,
+    pub client: reqwest::Client,
+    pub dir: tempfile::TempDir,
+}
+
+/// A local worker with the given CPU quota (None = unlimited) and one-way delay.
+pub fn local_worker(name: &str, tier: Tier, cpu: Option<f64>, delay_ms: f64) -> WorkerConfig {
+    WorkerConfig {
+        name: name.into(),
+        tier,
+        platform: PlatformConfig::Local(LocalConfig {
+            cpu,
+            network: NetworkConfig { delay_ms, jitter_ms: 0.0, bandwidth_mbps: 0.0 },
+            ..LocalConfig::default()
+        }),
+    }
+}
+
+/// The usual pair: a near edge and a farther cloud, both unconstrained.
+pub fn edge_and_cloud() -> Vec<WorkerConfig> {
+    vec![local_worker("edge", Tier::Edge, None, 1.0), local_worker("cloud", Tier::Cloud, None, 5.0)]
+}
+
+pub fn config(dir: &Path, workers: Vec<WorkerConfig>) -> Config {
+    Config { listen: "127.0.0.1:0".parse().unwrap(), data_dir: dir.to_owned(), workers, seed: 7, ..Config::default() }
+}
+
+impl TestServer {
+    pub async fn start(workers: Vec<WorkerConfig>) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let config = config(dir.path(), workers);
+        TestServer::start_with(config, dir).await
+    }
+
+    pub async fn start_with(config: Config, dir: tempfile::TempDir) -> TestServer {
+        let server = Server::start(&config).await.expect("server starts");
+        let base = format!("http://{}", server.addr());
+        TestServer { server: Some(server), base, client: reqwest::Client::new(), dir }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Stops the server the way SIGTERM does, keeping the data directory.
+    pub async fn shutdown(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.shutdown().await;
+        }
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> (u16, Value) {
+        let response = self.client.post(self.url(path)).json(body).send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let response = self.client.get(self.url(path)).send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Creates a function from source and waits until it is ready.
+    pub async fn create(&self, name: &str, source: &str) -> Value {
+        self.create_spec(json!({
+            "name": name, "source_code": source, "edge_supported": true, "cloud_supported": true,
+            "example_inputs": [[1, 2, 3]], "timeout_s": 5,
+        }))
+        .await
+    }
+
+    pub async fn create_spec(&self, spec: Value) -> Value {
+        let name = spec["name"].as_str().unwrap().to_owned();
+        let (status, body) = self.post_json("/functions", &spec).await;
+        assert_eq!(status, 202, "create answers at once: {body}");
+        self.wait_state(&name, &["ready", "failed"]).await
+    }
+
+    pub async fn wait_state(&self, name: &str, states: &[&str]) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let (_, body) = self.get(&format!("/functions/{name}")).await;
+            if states.contains(&body["state"].as_str().unwrap_or_default()) {
+                return body;
+            }
+            assert!(Instant::now() < deadline, "{name} never reached {states:?}: {body}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Invokes with a raw body and an optional policy; returns status,
+    /// the worker header and the JSON body.
+    pub async fn invoke(&self, name: &str, body: &str, policy: Option<&str>) -> Invoked {
+        let mut request = self.client.post(self.url(&format!("/functions/{name}/invoke"))).body(body.to_owned());
+        if let Some(policy) = policy {
+            request = request.header("x-hetfaas-policy", policy);
+        }
+        let response = request.send().await.unwrap();
+        let header = |n: &str| response.headers().get(n).map(|v| v.to_str().unwrap().to_owned());
+        let (worker, predicted, duration) = (header("x-hetfaas-worker"), header("x-hetfaas-predicted-ms"), header("x-hetfaas-duration-ms"));
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        Invoked {
+            status,
+            worker,
+            predicted,
+            duration_ms: duration.map(|d| d.parse().unwrap()),
+            body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Invoked {
+    pub status: u16,
+    pub worker: Option<String>,
+    pub predicted: Option<String>,
+    pub duration_ms: Option<f64>,
+    pub body: Value,
+}
+
+pub const SQUARES: &str = "def handler(event, context):\n    return [x * x for x in event]\n";
