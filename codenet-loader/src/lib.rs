@@ -46,11 +46,7 @@ impl Submission {
 
     /// Where the submission's source lives in the tree.
     pub fn source_path(&self, dataset: &Path) -> PathBuf {
-        dataset
-            .join("data")
-            .join(&self.problem_id)
-            .join(&self.language)
-            .join(format!("{}.{}", self.submission_id, self.filename_ext))
+        dataset.join("data").join(&self.problem_id).join(&self.language).join(format!("{}.{}", self.submission_id, self.filename_ext))
     }
 }
 
@@ -72,7 +68,8 @@ pub fn read_metadata(dataset: &Path, problem: &str) -> Result<Vec<Submission>, L
 mod tests {
     use super::*;
 
-    const HEADER: &str = "submission_id,problem_id,user_id,date,language,original_language,filename_ext,status,cpu_time,memory,code_size,accuracy\n";
+    const HEADER: &str =
+        "submission_id,problem_id,user_id,date,language,original_language,filename_ext,status,cpu_time,memory,code_size,accuracy\n";
 
     #[test]
     fn only_accepted_python3_passes() {
