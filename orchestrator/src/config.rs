@@ -10,9 +10,11 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::function::Tier;
+use crate::learning::LearningConfig;
 use crate::platform::PlatformConfig;
 use crate::platform::local::LocalConfig;
 use crate::platform::local::network::NetworkConfig;
+use crate::resource_manager::TrainingConfig;
 use crate::routing::PolicyKind;
 use crate::store::StoreConfig;
 
@@ -40,6 +42,10 @@ pub struct Config {
     pub edge_utilisation_guard: f64,
     #[serde(default)]
     pub store: StoreConfig,
+    #[serde(default)]
+    pub learning: LearningConfig,
+    #[serde(default)]
+    pub training: TrainingConfig,
     #[serde(default = "default_workers")]
     pub workers: Vec<WorkerConfig>,
 }

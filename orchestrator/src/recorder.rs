@@ -5,7 +5,7 @@
 //! per transaction. When the queue is full, `record` waits (backpressure)
 //! rather than drop a row. [`Recorder::shutdown`] stops intake, writes what
 //! is queued and returns only when it is on disk: no row is lost on a clean
-//! shutdown. After a crash, what was queued and not yet written is lost;
+//! shutdown. Stored rows then go on to the learner, in order. After a crash, what was queued and not yet written is lost;
 //! under steady load that is at most one batch's worth of rows in flight.
 
 use std::sync::Arc;
@@ -13,19 +13,28 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
+use crate::learning::learner::Learner;
 use crate::store::{ExecutionRecord, Store};
 
 /// Most rows written in one transaction.
 pub const MAX_BATCH: usize = 1024;
 const QUEUE: usize = 16 * 1024;
 
+/// What travels through the queue: rows, and flush requests that are
+/// answered once everything queued before them is stored and learned.
+#[derive(Debug)]
+enum Entry {
+    Row(ExecutionRecord),
+    Flush(oneshot::Sender<()>),
+}
+
 /// Handle to the writer task. Cloning shares the same task.
 #[derive(Debug, Clone)]
 pub struct Recorder {
-    tx: mpsc::Sender<ExecutionRecord>,
+    tx: mpsc::Sender<Entry>,
     stop: watch::Sender<bool>,
     task: Arc<Mutex<Option<JoinHandle<()>>>>,
     pub stats: Arc<RecorderStats>,
@@ -38,17 +47,18 @@ pub struct RecorderStats {
 }
 
 impl Recorder {
-    pub fn start(store: Arc<dyn Store>) -> Recorder {
+    pub fn start(store: Arc<dyn Store>, learner: Learner) -> Recorder {
         let (tx, rx) = mpsc::channel(QUEUE);
         let (stop, stopped) = watch::channel(false);
         let stats = Arc::new(RecorderStats::default());
-        let task = tokio::spawn(write_loop(store, rx, stopped, stats.clone()));
+        let writer = Writer { store, learner, stats: stats.clone() };
+        let task = tokio::spawn(writer.run(rx, stopped));
         Recorder { tx, stop, task: Arc::new(Mutex::new(Some(task))), stats }
     }
 
     /// Queues a row; waits only if the writer is a whole queue behind.
     pub async fn record(&self, row: ExecutionRecord) {
-        if self.tx.send(row).await.is_err() {
+        if self.tx.send(Entry::Row(row)).await.is_err() {
             self.stats.failed.fetch_add(1, Ordering::Relaxed);
             tracing::error!("execution row arrived after shutdown began and was not stored");
         }
@@ -56,6 +66,14 @@ impl Recorder {
 
     pub fn queued(&self) -> usize {
         self.tx.max_capacity() - self.tx.capacity()
+    }
+
+    /// Returns once every row recorded before the call is stored and learned.
+    pub async fn flush(&self) {
+        let (reply, done) = oneshot::channel();
+        if self.tx.send(Entry::Flush(reply)).await.is_ok() {
+            let _ = done.await;
+        }
     }
 
     /// Stops intake, writes every queued row, and waits until they are stored.
@@ -68,49 +86,73 @@ impl Recorder {
     }
 }
 
-async fn write_loop(
+struct Writer {
     store: Arc<dyn Store>,
-    mut rx: mpsc::Receiver<ExecutionRecord>,
-    mut stopped: watch::Receiver<bool>,
+    learner: Learner,
     stats: Arc<RecorderStats>,
-) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    loop {
-        tokio::select! {
-            received = rx.recv_many(&mut batch, MAX_BATCH) => {
-                if received == 0 {
-                    break;
-                }
-                write(&*store, &mut batch, &stats).await;
-            }
-            _ = stopped.changed() => {
-                rx.close();
-                while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-                    write(&*store, &mut batch, &stats).await;
-                }
-                break;
-            }
-        }
-    }
 }
 
-/// Writes one batch, retrying a failing store a few times before giving up
-/// on it (loudly): the learner must not stall behind a broken disk.
-async fn write(store: &dyn Store, batch: &mut Vec<ExecutionRecord>, stats: &RecorderStats) {
-    for attempt in 0..5u32 {
-        match store.append_executions(batch).await {
-            Ok(()) => {
-                stats.written.fetch_add(batch.len() as u64, Ordering::Relaxed);
-                batch.clear();
-                return;
-            }
-            Err(e) => {
-                tracing::warn!(attempt, rows = batch.len(), "writing execution rows failed: {e}");
-                tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
+impl Writer {
+    async fn run(self, mut rx: mpsc::Receiver<Entry>, mut stopped: watch::Receiver<bool>) {
+        let mut entries = Vec::with_capacity(MAX_BATCH);
+        loop {
+            tokio::select! {
+                received = rx.recv_many(&mut entries, MAX_BATCH) => {
+                    if received == 0 {
+                        break;
+                    }
+                    self.handle(&mut entries).await;
+                }
+                _ = stopped.changed() => {
+                    rx.close();
+                    while rx.recv_many(&mut entries, MAX_BATCH).await > 0 {
+                        self.handle(&mut entries).await;
+                    }
+                    break;
+                }
             }
         }
     }
-    tracing::error!(rows = batch.len(), "execution rows dropped after repeated store failures");
-    stats.failed.fetch_add(batch.len() as u64, Ordering::Relaxed);
-    batch.clear();
+
+    /// Stores the rows among `entries`, hands them to the learner, then
+    /// answers the flushes that were waiting behind them.
+    async fn handle(&self, entries: &mut Vec<Entry>) {
+        let mut rows = Vec::with_capacity(entries.len());
+        let mut flushes = Vec::new();
+        for entry in entries.drain(..) {
+            match entry {
+                Entry::Row(row) => rows.push(row),
+                Entry::Flush(reply) => flushes.push(reply),
+            }
+        }
+        if !rows.is_empty() && self.write(&rows).await {
+            self.learner.learn(rows).await;
+        }
+        if !flushes.is_empty() {
+            self.learner.barrier().await;
+            for reply in flushes {
+                let _ = reply.send(());
+            }
+        }
+    }
+
+    /// Writes one batch, retrying a failing store a few times before giving
+    /// up on it (loudly): the learner must not stall behind a broken disk.
+    async fn write(&self, batch: &[ExecutionRecord]) -> bool {
+        for attempt in 0..5u32 {
+            match self.store.append_executions(batch).await {
+                Ok(()) => {
+                    self.stats.written.fetch_add(batch.len() as u64, Ordering::Relaxed);
+                    return true;
+                }
+                Err(e) => {
+                    tracing::warn!(attempt, rows = batch.len(), "writing execution rows failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
+                }
+            }
+        }
+        tracing::error!(rows = batch.len(), "execution rows dropped after repeated store failures");
+        self.stats.failed.fetch_add(batch.len() as u64, Ordering::Relaxed);
+        false
+    }
 }

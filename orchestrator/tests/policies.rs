@@ -29,9 +29,12 @@ async fn every_policy_places_requests_where_it_says() {
     let edge = random.iter().filter(|w| *w == "edge").count();
     assert!((8..=32).contains(&edge), "random uses both workers: {edge}/40 on the edge");
 
-    // No model yet: the documented fallback prefers the edge.
+    // Trained: the default policy takes the shortest prediction it reports.
     let invoked = server.invoke("squares", "[1]", None).await;
-    assert_eq!((invoked.worker.as_deref(), invoked.predicted.as_deref()), (Some("edge"), Some("")));
+    let predicted = common::parse_predictions(invoked.predicted.as_deref().unwrap());
+    let fastest = predicted.iter().min_by(|a, b| a.1.total_cmp(&b.1)).unwrap();
+    assert_eq!(predicted.len(), 2, "one prediction per worker");
+    assert_eq!(invoked.worker.as_deref(), Some(fastest.0.as_str()));
 }
 
 #[tokio::test]

@@ -73,7 +73,7 @@ pub async fn run(app: &AppState, function: String, event: Bytes, headers: &Heade
             ApiError::bad_request(format!("unknown policy in {POLICY_HEADER}; choose one of {}", names.join(", ")))
         })?),
     };
-    let request = InvokeRequest { function, event, input_size, policy, training: false };
+    let request = InvokeRequest { function, event, input_size, policy, training: false, target: None };
     let invocation = app.orchestrator.invoke(request).await?;
     Ok(respond(invocation))
 }

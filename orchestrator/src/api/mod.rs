@@ -1,11 +1,13 @@
 //! The HTTP API (SPEC section 9), one file per route family:
 //! [`functions`] (the documented resource routes), [`compat`] (the
-//! dissertation's routes), [`ops`] (health and metrics).
+//! dissertation's resource-manager routes), [`learning`] (its learning
+//! manager's routes), [`ops`] (health and metrics).
 
 mod auth;
 mod compat;
 pub mod error;
 mod functions;
+mod learning;
 mod ops;
 
 use std::sync::Arc;
@@ -33,6 +35,9 @@ pub fn router(state: AppState) -> Router {
         .route("/function", post(compat::create))
         .route("/function/invoke", post(compat::invoke))
         .route("/credentials", put(compat::credentials))
+        .route("/train/{name}", put(learning::train))
+        .route("/train/incremental/{name}", put(learning::incremental))
+        .route("/predictions/{name}", get(functions::predictions))
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics))
         .layer(DefaultBodyLimit::max(error::MAX_BODY))

@@ -10,6 +10,7 @@ use bytes::Bytes;
 use super::Orchestrator;
 use super::lifecycle::now_ms;
 use crate::function::{FunctionState, Tier};
+use crate::learning::{Slots, line};
 use crate::platform::{FunctionError, InvokeOutcome, PlatformError};
 use crate::routing::{Candidate, PolicyKind};
 use crate::store::ExecutionRecord;
@@ -25,6 +26,9 @@ pub struct InvokeRequest {
     pub policy: Option<PolicyKind>,
     /// Issued by the training workflow, not by a user.
     pub training: bool,
+    /// Run on this worker only (by position), bypassing the policy; the
+    /// training workflow measures each worker this way.
+    pub target: Option<usize>,
 }
 
 /// What the function did, and where and how it was placed.
@@ -65,19 +69,24 @@ impl Orchestrator {
             FunctionState::Training | FunctionState::Ready => {}
         }
         let policy = inner.policies.get(request.policy);
-        let lines = inner.models.lines(&request.function);
+        let slots = inner.models.slots(&request.function);
         let candidates: Vec<Candidate> = entry
             .workers
             .iter()
+            .filter(|&&i| request.target.is_none_or(|t| t == i))
             .map(|&i| Candidate {
                 worker: i,
                 tier: inner.workers[i].tier,
-                predicted_ms: lines.as_ref().and_then(|l| l[i]).map(|line| line.predict(request.input_size)),
+                predicted_ms: predicted(slots.as_ref(), i, request.input_size),
                 usable: self.usable(i),
             })
             .collect();
         let mut order = Vec::with_capacity(candidates.len());
-        policy.rank(&candidates, &mut order);
+        if request.target.is_some() {
+            order.extend_from_slice(&candidates);
+        } else {
+            policy.rank(&candidates, &mut order);
+        }
         // Stable: the policy's order holds within each group.
         order.sort_by_key(|c| !c.usable);
         if order.is_empty() {
@@ -115,12 +124,12 @@ impl Orchestrator {
     /// the workers that have a model; `None` for an unknown function.
     pub fn predict(&self, function: &str, input_size: u64) -> Option<Vec<(String, f64)>> {
         let entry = self.inner.registry.get(function)?;
-        let lines = self.inner.models.lines(function);
+        let slots = self.inner.models.slots(function);
         Some(
             entry
                 .workers
                 .iter()
-                .filter_map(|&i| Some((self.inner.workers[i].name.clone(), lines.as_ref()?[i]?.predict(input_size))))
+                .filter_map(|&i| Some((self.inner.workers[i].name.clone(), predicted(slots.as_ref(), i, input_size)?)))
                 .collect(),
         )
     }
@@ -137,6 +146,10 @@ impl Orchestrator {
         }
         true
     }
+}
+
+fn predicted(slots: Option<&Slots>, worker: usize, input_size: u64) -> Option<f64> {
+    slots?[worker].as_deref().map(|m| line(m).predict(input_size))
 }
 
 /// Where and how one attempt ran, for its execution row.

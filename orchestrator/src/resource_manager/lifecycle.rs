@@ -28,6 +28,8 @@ pub struct FunctionView {
     pub workers: Vec<String>,
     pub created_at_ms: i64,
     pub training: serde_json::Value,
+    /// Each worker's model: intercept, slope, R², samples, cleaning.
+    pub models: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -76,9 +78,9 @@ impl Orchestrator {
         (0..self.inner.workers.len()).filter(|&i| spec.supports(self.inner.workers[i].tier)).collect()
     }
 
-    /// Deploys on every supporting worker at once; the function is ready
-    /// when all succeeded. A code error fails the function; a worker that
-    /// cannot deploy fails it too, with that worker named.
+    /// Deploys on every supporting worker at once, then trains. A code error
+    /// fails the function; a worker that cannot deploy fails it too, with
+    /// that worker named.
     async fn deploy(&self, entry: &FunctionEntry) {
         let mut tasks = tokio::task::JoinSet::new();
         for &i in &entry.workers {
@@ -94,8 +96,13 @@ impl Orchestrator {
                 Err(e @ DeployError::Platform { .. }) => failure = failure.or(Some(e.to_string())),
             }
         }
-        let state = failure.map_or(FunctionState::Ready, FunctionState::Failed);
-        self.set_state(entry, state).await;
+        if let Some(reason) = failure {
+            return self.set_state(entry, FunctionState::Failed(reason)).await;
+        }
+        self.set_state(entry, FunctionState::Training).await;
+        let report = self.train(entry).await;
+        entry.set_training(serde_json::to_value(&report).expect("reports serialise"));
+        self.set_state(entry, FunctionState::Ready).await;
     }
 
     async fn set_state(&self, entry: &FunctionEntry, state: FunctionState) {
@@ -141,6 +148,7 @@ impl Orchestrator {
     pub async fn delete(&self, name: &str) -> Result<bool, StoreError> {
         let entry = self.inner.registry.remove(name);
         self.inner.models.forget(name);
+        self.inner.learner.forget(name).await;
         if let Some(entry) = &entry {
             for &i in &entry.workers {
                 let worker = &self.inner.workers[i];
@@ -160,7 +168,7 @@ impl Orchestrator {
         self.inner.registry.all().iter().map(|e| self.view(e)).collect()
     }
 
-    fn view(&self, entry: &FunctionEntry) -> FunctionView {
+    pub(super) fn view(&self, entry: &FunctionEntry) -> FunctionView {
         let state = entry.state();
         FunctionView {
             name: entry.spec.name.clone(),
@@ -176,6 +184,22 @@ impl Orchestrator {
             workers: entry.workers.iter().map(|&i| self.inner.workers[i].name.clone()).collect(),
             created_at_ms: entry.created_at_ms,
             training: entry.training(),
+            models: self.models_of(entry),
         }
+    }
+
+    fn models_of(&self, entry: &FunctionEntry) -> serde_json::Map<String, serde_json::Value> {
+        let Some(slots) = self.inner.models.slots(&entry.spec.name) else { return serde_json::Map::new() };
+        entry
+            .workers
+            .iter()
+            .filter_map(|&i| {
+                let m = slots[i].as_deref()?;
+                let summary = serde_json::json!({
+                    "intercept": m.intercept, "slope": m.slope, "r2": m.r2, "samples": m.samples, "cleaning": m.cleaning,
+                });
+                Some((self.inner.workers[i].name.clone(), summary))
+            })
+            .collect()
     }
 }

@@ -10,6 +10,7 @@ mod health;
 mod invoke;
 mod lifecycle;
 mod registry;
+mod training;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -19,9 +20,11 @@ use tokio::task::JoinHandle;
 pub use self::invoke::{Invocation, InvokeError, InvokeRequest};
 pub use self::lifecycle::{CreateError, FunctionView};
 use self::registry::Registry;
+pub use self::training::{TrainingConfig, TrainingReport, event_of_size};
 use crate::config::Config;
 use crate::function::Tier;
 use crate::learning::ModelCache;
+use crate::learning::learner::Learner;
 use crate::metrics::Metrics;
 use crate::platform::{Platform, StartError};
 use crate::recorder::Recorder;
@@ -67,8 +70,11 @@ struct Inner {
     models: ModelCache,
     policies: Policies,
     recorder: Recorder,
+    learner: Learner,
     metrics: Metrics,
     edge_guard: f64,
+    seed: u64,
+    training: TrainingConfig,
     background: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -94,19 +100,20 @@ impl Orchestrator {
             workers.push(Worker { name: w.name.clone(), tier: w.tier, platform, healthy: AtomicBool::new(true) });
         }
         let models = ModelCache::new(workers.iter().map(|w| w.name.clone()).collect());
-        for model in store.models().await? {
-            models.install(&model);
-        }
+        let learner = Learner::start(config.learning.clone(), store.clone(), models.clone(), store.models().await?);
         let orchestrator = Orchestrator {
             inner: Arc::new(Inner {
                 metrics: Metrics::new(workers.len()),
                 workers,
-                recorder: Recorder::start(store.clone()),
+                recorder: Recorder::start(store.clone(), learner.clone()),
+                learner,
                 store,
                 registry: Registry::default(),
                 models,
                 policies: Policies::new(config.policy, config.seed),
                 edge_guard: config.edge_utilisation_guard,
+                seed: config.seed,
+                training: config.training.clone(),
                 background: Mutex::default(),
             }),
         };
@@ -131,19 +138,24 @@ impl Orchestrator {
         &self.inner.store
     }
 
+    pub fn learner(&self) -> &Learner {
+        &self.inner.learner
+    }
+
     fn spawn(&self, task: impl std::future::Future<Output = ()> + Send + 'static) {
         let handle = tokio::spawn(task);
         self.inner.background.lock().expect("background lock poisoned").push(handle);
     }
 
     /// Orderly stop: background work ends, queued execution rows are
-    /// written, and every worker's instances are stopped.
+    /// written and learned, and every worker's instances are stopped.
     pub async fn shutdown(&self) {
         let tasks: Vec<_> = self.inner.background.lock().expect("background lock poisoned").drain(..).collect();
         for task in tasks {
             task.abort();
         }
         self.inner.recorder.shutdown().await;
+        self.inner.learner.shutdown().await;
         for worker in &self.inner.workers {
             worker.platform.shutdown().await;
         }

@@ -32,6 +32,10 @@ impl FunctionEntry {
     pub fn set_state(&self, state: FunctionState) {
         self.state.write().expect("function state lock poisoned").0 = state;
     }
+
+    pub fn set_training(&self, training: serde_json::Value) {
+        self.state.write().expect("function state lock poisoned").1 = training;
+    }
 }
 
 #[derive(Debug, Default)]

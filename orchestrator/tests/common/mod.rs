@@ -10,6 +10,7 @@ use hetfaas::function::Tier;
 use hetfaas::platform::PlatformConfig;
 use hetfaas::platform::local::LocalConfig;
 use hetfaas::platform::local::network::NetworkConfig;
+use hetfaas::resource_manager::TrainingConfig;
 use hetfaas::server::Server;
 use serde_json::{Value, json};
 
@@ -38,8 +39,17 @@ pub fn edge_and_cloud() -> Vec<WorkerConfig> {
     vec![local_worker("edge", Tier::Edge, None, 1.0), local_worker("cloud", Tier::Cloud, None, 5.0)]
 }
 
+/// A server on an ephemeral port with a short training run (the default
+/// one, 100 invocations per worker, is for experiments).
 pub fn config(dir: &Path, workers: Vec<WorkerConfig>) -> Config {
-    Config { listen: "127.0.0.1:0".parse().unwrap(), data_dir: dir.to_owned(), workers, seed: 7, ..Config::default() }
+    Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.to_owned(),
+        workers,
+        seed: 7,
+        training: TrainingConfig { minimal_sizes: vec![1, 500, 1000], full_invocations: 10, full_max_size: 1000 },
+        ..Config::default()
+    }
 }
 
 impl TestServer {
@@ -138,3 +148,15 @@ pub struct Invoked {
 }
 
 pub const SQUARES: &str = "def handler(event, context):\n    return [x * x for x in event]\n";
+
+/// Reads an `x-hetfaas-predicted-ms` header: `worker=ms` pairs.
+pub fn parse_predictions(header: &str) -> Vec<(String, f64)> {
+    header
+        .split(',')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (worker, ms) = pair.split_once('=').expect("worker=ms");
+            (worker.to_owned(), ms.parse().expect("a number"))
+        })
+        .collect()
+}

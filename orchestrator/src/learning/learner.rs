@@ -1,0 +1,172 @@
+//! The incremental learner: one background task that owns every model.
+//!
+//! Execution rows reach it from the recorder after they are stored, so
+//! learning never delays a response. It updates the touched models, writes
+//! each of them once per batch, and publishes their lines to the
+//! [`ModelCache`] the router reads. Full fits (training, `PUT /train`) go
+//! through the same queue, so one owner changes models, in order.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use super::model::{Model, learnable};
+use super::{Incremental, LearningConfig, ModelCache};
+use crate::store::{ExecutionRecord, ModelRecord, Store, StoreError};
+
+enum Message {
+    Executions(Vec<ExecutionRecord>),
+    Fit { function: String, workers: Vec<String>, reply: oneshot::Sender<Result<Vec<ModelRecord>, StoreError>> },
+    Barrier(oneshot::Sender<()>),
+    Forget(String),
+}
+
+/// Handle to the learner task. Cloning shares the task.
+#[derive(Debug, Clone)]
+pub struct Learner {
+    tx: mpsc::Sender<Message>,
+    task: Arc<std::sync::Mutex<Option<JoinHandle<()>>>>,
+}
+
+type Key = (String, String);
+
+struct State {
+    config: LearningConfig,
+    store: Arc<dyn Store>,
+    cache: ModelCache,
+    models: HashMap<Key, Model>,
+}
+
+impl Learner {
+    /// Starts the task with the stored models.
+    pub fn start(config: LearningConfig, store: Arc<dyn Store>, cache: ModelCache, stored: Vec<ModelRecord>) -> Learner {
+        let models = stored
+            .into_iter()
+            .filter_map(|r| {
+                cache.install(&r);
+                Model::from_record(r)
+            })
+            .map(|m| ((m.record.function.clone(), m.record.worker.clone()), m))
+            .collect();
+        let (tx, rx) = mpsc::channel(1024);
+        let state = State { config, store, cache, models };
+        let task = tokio::spawn(run(state, rx));
+        Learner { tx, task: Arc::new(std::sync::Mutex::new(Some(task))) }
+    }
+
+    /// Hands stored execution rows to the learner.
+    pub async fn learn(&self, rows: Vec<ExecutionRecord>) {
+        let _ = self.tx.send(Message::Executions(rows)).await;
+    }
+
+    /// Fits the function's model on each worker from its whole stored
+    /// history, replacing any previous model.
+    pub async fn fit(&self, function: &str, workers: Vec<String>) -> Result<Vec<ModelRecord>, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        let _ = self.tx.send(Message::Fit { function: function.to_owned(), workers, reply }).await;
+        answer.await.unwrap_or_else(|_| Ok(Vec::new()))
+    }
+
+    /// Returns once everything sent before it has been learned.
+    pub async fn barrier(&self) {
+        let (reply, done) = oneshot::channel();
+        if self.tx.send(Message::Barrier(reply)).await.is_ok() {
+            let _ = done.await;
+        }
+    }
+
+    pub async fn forget(&self, function: &str) {
+        let _ = self.tx.send(Message::Forget(function.to_owned())).await;
+    }
+
+    /// Learns what is queued, then stops.
+    pub async fn shutdown(&self) {
+        self.barrier().await;
+        let task = self.task.lock().expect("learner lock poisoned").take();
+        if let Some(task) = task {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+}
+
+async fn run(mut state: State, mut rx: mpsc::Receiver<Message>) {
+    while let Some(message) = rx.recv().await {
+        match message {
+            Message::Executions(rows) => state.learn(&rows).await,
+            Message::Fit { function, workers, reply } => {
+                let _ = reply.send(state.fit(&function, &workers).await);
+            }
+            Message::Barrier(reply) => {
+                let _ = reply.send(());
+            }
+            Message::Forget(function) => state.models.retain(|(f, _), _| *f != function),
+        }
+    }
+}
+
+impl State {
+    async fn learn(&mut self, rows: &[ExecutionRecord]) {
+        if self.config.incremental == Incremental::Off {
+            return;
+        }
+        let mut touched = BTreeSet::new();
+        let mut refit = BTreeSet::new();
+        for row in rows.iter().filter(|r| learnable(r)) {
+            let key = (row.function.clone(), row.worker.clone());
+            let Some(model) = self.models.get_mut(&key) else { continue };
+            match self.config.incremental {
+                Incremental::SufficientStatistics => {
+                    model.absorb(row, &self.config.cleaning);
+                    if model.needs_recleaning() {
+                        refit.insert(key.clone());
+                    }
+                }
+                Incremental::RefitAll => {
+                    refit.insert(key.clone());
+                }
+                Incremental::Off => {}
+            }
+            touched.insert(key);
+        }
+        for (function, worker) in &refit {
+            if let Err(e) = self.refit(function, worker).await {
+                tracing::error!(%function, %worker, "refitting from history failed: {e}");
+            }
+        }
+        for key in touched.difference(&refit) {
+            self.publish(key).await;
+        }
+    }
+
+    async fn fit(&mut self, function: &str, workers: &[String]) -> Result<Vec<ModelRecord>, StoreError> {
+        let mut fitted = Vec::new();
+        for worker in workers {
+            if self.refit(function, worker).await? {
+                fitted.push(self.models[&(function.to_owned(), worker.clone())].to_record());
+            }
+        }
+        Ok(fitted)
+    }
+
+    /// Full fit from the stored history; false if there is nothing to learn.
+    async fn refit(&mut self, function: &str, worker: &str) -> Result<bool, StoreError> {
+        let rows = self.store.executions(function, Some(worker)).await?;
+        let Some(model) = Model::fit(function, worker, &rows, &self.config.cleaning) else { return Ok(false) };
+        let key = (function.to_owned(), worker.to_owned());
+        self.models.insert(key.clone(), model);
+        self.publish(&key).await;
+        Ok(true)
+    }
+
+    /// Stores a model and makes it the one the router reads.
+    async fn publish(&self, key: &Key) {
+        let record = self.models[key].to_record();
+        if let Err(e) = self.store.put_model(&record).await {
+            tracing::error!(function = %key.0, worker = %key.1, "storing the model failed: {e}");
+        }
+        self.cache.install(&record);
+    }
+}

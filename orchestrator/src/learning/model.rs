@@ -1,0 +1,201 @@
+//! One function × worker duration model and how it learns.
+//!
+//! A model is fitted in full from a set of rows (cleaned, then OLS with
+//! linfa), and then absorbs new rows one at a time in O(1): a row whose
+//! residual (or duration, on the paper's basis) falls inside the bounds of
+//! the last cleaning joins the sufficient statistics and the line is solved
+//! again in closed form. Rows outside are counted and left out. Because the
+//! bounds age as the history grows, the model asks to be re-cleaned (a full
+//! fit over its history) each time its history has doubled since the last
+//! one: a geometric schedule keeps the amortised cost per row constant.
+
+use serde::{Deserialize, Serialize};
+
+use super::cleaning::{Bounds, Cleaning};
+use super::regression::{Sums, fit, ols};
+use crate::store::{ExecutionRecord, ModelRecord};
+
+/// Rows a model absorbs before its first re-cleaning, however small it is.
+const MIN_RECLEAN: f64 = 32.0;
+
+/// What a model keeps beyond its line, stored as plain data with it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LearnerState {
+    pub sums: Sums,
+    pub bounds: Bounds,
+    /// Rows kept at the last full cleaning.
+    pub cleaned_at: f64,
+    /// Rows screened out since then.
+    pub rejected: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Model {
+    pub record: ModelRecord,
+    pub state: LearnerState,
+}
+
+/// The rows that train models: successful, warm executions. Cold starts
+/// measure process start-up, not the function.
+pub fn learnable(row: &ExecutionRecord) -> bool {
+    row.success && !row.cold
+}
+
+impl Model {
+    /// Cleans `rows` and fits a model on what remains; `None` if no row is
+    /// learnable.
+    pub fn fit(function: &str, worker: &str, rows: &[ExecutionRecord], cleaning: &Cleaning) -> Option<Model> {
+        let rows: Vec<&ExecutionRecord> = rows.iter().filter(|r| learnable(r)).collect();
+        let points: Vec<(f64, f64)> = rows.iter().map(|r| (r.input_size as f64, r.duration_ms)).collect();
+        let (keep, bounds) = cleaning.apply(&points);
+        let kept: Vec<(f64, f64)> = points.iter().zip(&keep).filter(|(_, k)| **k).map(|(p, _)| *p).collect();
+        let line = fit(&kept)?;
+        let window = rows.iter().map(|r| r.started_at_ms);
+        let sums = Sums::of(kept.iter().copied());
+        Some(Model {
+            record: ModelRecord {
+                function: function.to_owned(),
+                worker: worker.to_owned(),
+                intercept: line.intercept,
+                slope: line.slope,
+                samples: kept.len() as u64,
+                r2: line.r2,
+                cleaning: cleaning.label(),
+                window_start_ms: window.clone().min().unwrap_or(0),
+                window_end_ms: window.max().unwrap_or(0),
+                state: serde_json::Value::Null,
+            },
+            state: LearnerState { sums, bounds, cleaned_at: sums.n, rejected: 0 },
+        })
+    }
+
+    /// Learns from one more row in O(1); returns whether it was kept.
+    pub fn absorb(&mut self, row: &ExecutionRecord, cleaning: &Cleaning) -> bool {
+        let (x, y) = (row.input_size as f64, row.duration_ms);
+        let value = cleaning.value((self.record.intercept, self.record.slope), x, y);
+        self.record.window_end_ms = self.record.window_end_ms.max(row.started_at_ms);
+        if !self.state.bounds.contains(value) {
+            self.state.rejected += 1;
+            return false;
+        }
+        self.state.sums.add(x, y);
+        if let Some(line) = ols(&self.state.sums) {
+            self.record.intercept = line.intercept;
+            self.record.slope = line.slope;
+            self.record.r2 = line.r2;
+        }
+        self.record.samples = self.state.sums.n as u64;
+        true
+    }
+
+    /// Whether the history has doubled since the last full cleaning.
+    pub fn needs_recleaning(&self) -> bool {
+        let seen = self.state.sums.n + self.state.rejected as f64;
+        seen >= (2.0 * self.state.cleaned_at).max(self.state.cleaned_at + MIN_RECLEAN)
+    }
+
+    /// The model as stored: the learner state travels in `state`.
+    pub fn to_record(&self) -> ModelRecord {
+        let mut record = self.record.clone();
+        record.state = serde_json::to_value(&self.state).expect("learner state serialises");
+        record
+    }
+
+    /// Rebuilds a stored model; `None` if its state is not ours (then it is
+    /// refitted from history on the next full fit).
+    pub fn from_record(record: ModelRecord) -> Option<Model> {
+        let state = serde_json::from_value(record.state.clone()).ok()?;
+        Some(Model { record, state })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::learning::cleaning::Method;
+
+    fn row(i: u64, size: u64, duration_ms: f64) -> ExecutionRecord {
+        ExecutionRecord {
+            function: "f".into(),
+            worker: "edge".into(),
+            input_size: size,
+            duration_ms,
+            success: true,
+            error: None,
+            predicted_ms: Default::default(),
+            policy: "predicted".into(),
+            started_at_ms: i as i64,
+            cold: false,
+            training: false,
+            cpu_ms: None,
+            maxrss_kb: None,
+        }
+    }
+
+    /// A stream around y = 20 + 0.3x with deterministic noise and a spike
+    /// every 50 rows.
+    fn stream(n: u64) -> Vec<ExecutionRecord> {
+        (0..n)
+            .map(|i| {
+                let size = (i * 37) % 1000 + 1;
+                let noise = ((i * 13) % 7) as f64 - 3.0;
+                let spike = if i % 50 == 25 { 300.0 } else { 0.0 };
+                row(i, size, 20.0 + 0.3 * size as f64 + noise + spike)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn incremental_learning_agrees_with_refitting_everything() {
+        let cleaning = Cleaning::default();
+        let rows = stream(2000);
+        let mut model = Model::fit("f", "edge", &rows[..100], &cleaning).unwrap();
+        for (i, r) in rows.iter().enumerate().skip(100) {
+            model.absorb(r, &cleaning);
+            if model.needs_recleaning() {
+                model = Model::fit("f", "edge", &rows[..=i], &cleaning).unwrap();
+            }
+        }
+        let refit = Model::fit("f", "edge", &rows, &cleaning).unwrap();
+        let (a, b) = (&model.record, &refit.record);
+        assert!((a.slope - b.slope).abs() < 0.005, "slopes {} vs {}", a.slope, b.slope);
+        assert!((a.intercept - b.intercept).abs() < 1.0, "intercepts {} vs {}", a.intercept, b.intercept);
+        assert!((a.slope - 0.3).abs() < 0.01 && (a.intercept - 20.0).abs() < 2.0, "{a:?}");
+        let spikes_absorbed = rows.iter().skip(100).filter(|r| r.duration_ms > 20.0 + 0.3 * r.input_size as f64 + 100.0).count();
+        assert!(model.state.rejected as usize >= spikes_absorbed / 2, "spikes are screened out");
+    }
+
+    #[test]
+    fn recleaning_happens_on_a_doubling_schedule() {
+        let cleaning = Cleaning { method: Method::None, ..Cleaning::default() };
+        let rows = stream(400);
+        let mut model = Model::fit("f", "edge", &rows[..100], &cleaning).unwrap();
+        let mut due = Vec::new();
+        for (i, r) in rows.iter().enumerate().skip(100) {
+            model.absorb(r, &cleaning);
+            if model.needs_recleaning() {
+                due.push(i + 1);
+                model = Model::fit("f", "edge", &rows[..=i], &cleaning).unwrap();
+            }
+        }
+        assert_eq!(due, vec![200, 400]);
+    }
+
+    #[test]
+    fn a_stored_model_resumes_where_it_left_off() {
+        let cleaning = Cleaning::default();
+        let model = Model::fit("f", "edge", &stream(300), &cleaning).unwrap();
+        let restored = Model::from_record(model.to_record()).unwrap();
+        assert_eq!(restored.state, model.state);
+        assert_eq!(restored.record.slope, model.record.slope);
+    }
+
+    #[test]
+    fn cold_and_failed_rows_do_not_train() {
+        let mut rows = stream(10);
+        rows[0].cold = true;
+        rows[1].success = false;
+        let model = Model::fit("f", "edge", &rows, &Cleaning { method: Method::None, ..Cleaning::default() }).unwrap();
+        assert_eq!(model.record.samples, 8);
+    }
+}

@@ -1,0 +1,183 @@
+//! The training workflow run after a function is deployed (dissertation
+//! 3.4.1, SPEC section 7):
+//!
+//! 1. warm every supporting worker with one invocation;
+//! 2. minimal data: one invocation per worker at each of `minimal_sizes`;
+//! 3. (transfer learning from a similar function slots in here);
+//! 4. full training: `full_invocations` per worker, input sizes growing
+//!    evenly up to `full_max_size`;
+//! 5. fit every worker's model and mark the function `ready`.
+//!
+//! Training invocations go through the ordinary invoke path pinned to one
+//! worker, so they are recorded (marked `training`) like any other. Events of
+//! a given size are drawn, seeded, from the elements of the function's
+//! example inputs.
+
+use std::time::Instant;
+
+use bytes::Bytes;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::invoke::InvokeRequest;
+use super::registry::FunctionEntry;
+use super::{FunctionView, Orchestrator};
+use crate::store::StoreError;
+
+/// The `[training]` section of the configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingConfig {
+    #[serde(default = "default_minimal_sizes")]
+    pub minimal_sizes: Vec<u64>,
+    #[serde(default = "default_full_invocations")]
+    pub full_invocations: u64,
+    #[serde(default = "default_full_max_size")]
+    pub full_max_size: u64,
+}
+
+fn default_minimal_sizes() -> Vec<u64> {
+    std::iter::once(1).chain((1..=10).map(|i| i * 100)).collect()
+}
+fn default_full_invocations() -> u64 {
+    100
+}
+fn default_full_max_size() -> u64 {
+    1000
+}
+
+impl Default for TrainingConfig {
+    fn default() -> Self {
+        TrainingConfig {
+            minimal_sizes: default_minimal_sizes(),
+            full_invocations: default_full_invocations(),
+            full_max_size: default_full_max_size(),
+        }
+    }
+}
+
+/// What training cost and produced; shown in `GET /functions/{name}`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct TrainingReport {
+    pub path: String,
+    pub invocations: u64,
+    pub failed_invocations: u64,
+    pub wall_ms: f64,
+}
+
+impl Orchestrator {
+    /// Runs steps 1-5 for a freshly deployed function.
+    pub(super) async fn train(&self, entry: &FunctionEntry) -> TrainingReport {
+        let start = Instant::now();
+        let config = &self.inner.training;
+        let mut report = TrainingReport { path: "full".into(), ..TrainingReport::default() };
+        let mut rng = StdRng::seed_from_u64(self.inner.seed ^ fnv1a(&entry.spec.name));
+        let warm: Vec<u64> = vec![1];
+        let full: Vec<u64> =
+            (1..=config.full_invocations).map(|i| (i * config.full_max_size / config.full_invocations.max(1)).max(1)).collect();
+        for sizes in [&warm, &config.minimal_sizes, &full] {
+            self.run_on_every_worker(entry, sizes, &mut rng, &mut report).await;
+        }
+        self.inner.recorder.flush().await;
+        let workers = entry.workers.iter().map(|&i| self.inner.workers[i].name.clone()).collect();
+        if let Err(e) = self.inner.learner.fit(&entry.spec.name, workers).await {
+            tracing::error!(function = %entry.spec.name, "fitting after training failed: {e}");
+        }
+        report.wall_ms = start.elapsed().as_secs_f64() * 1000.0;
+        report
+    }
+
+    /// Invokes the function once per size on each supporting worker; the
+    /// workers proceed side by side, each one call at a time.
+    async fn run_on_every_worker(&self, entry: &FunctionEntry, sizes: &[u64], rng: &mut StdRng, report: &mut TrainingReport) {
+        let events: Vec<(u64, Bytes)> = sizes.iter().map(|&s| (s, event_of_size(&entry.spec.example_inputs, s, rng))).collect();
+        let mut tasks = tokio::task::JoinSet::new();
+        for &worker in &entry.workers {
+            let (this, events, function) = (self.clone(), events.clone(), entry.spec.name.clone());
+            tasks.spawn(async move {
+                let mut failed = 0;
+                for (input_size, event) in events {
+                    let request =
+                        InvokeRequest { function: function.clone(), event, input_size, policy: None, training: true, target: Some(worker) };
+                    if !matches!(this.invoke(request).await, Ok(i) if i.result.is_ok()) {
+                        failed += 1;
+                    }
+                }
+                failed
+            });
+        }
+        while let Some(failed) = tasks.join_next().await {
+            report.failed_invocations += failed.expect("training task panicked");
+        }
+        report.invocations += (sizes.len() * entry.workers.len()) as u64;
+    }
+}
+
+impl Orchestrator {
+    /// Refits every model of the function from its whole stored history
+    /// (`PUT /train/{name}`); `None` for an unknown function.
+    pub async fn retrain(&self, function: &str) -> Option<Result<FunctionView, StoreError>> {
+        let entry = self.inner.registry.get(function)?;
+        self.inner.recorder.flush().await;
+        let workers = entry.workers.iter().map(|&i| self.inner.workers[i].name.clone()).collect();
+        Some(self.inner.learner.fit(function, workers).await.map(|_| self.view(&entry)))
+    }
+
+    /// Returns once every execution recorded so far has been learned
+    /// (`PUT /train/incremental/{name}`), with the models as they now are.
+    pub async fn catch_up(&self, function: &str) -> Option<FunctionView> {
+        let entry = self.inner.registry.get(function)?;
+        self.inner.recorder.flush().await;
+        Some(self.view(&entry))
+    }
+}
+
+/// An event of `size` elements drawn from the elements of the example
+/// inputs (array examples contribute their elements, others themselves).
+/// Without examples the elements are the integers 1..=size.
+pub fn event_of_size(examples: &[Value], size: u64, rng: &mut StdRng) -> Bytes {
+    let pool: Vec<&Value> = examples
+        .iter()
+        .flat_map(|e| match e {
+            Value::Array(items) => items.iter().collect::<Vec<_>>(),
+            other => vec![other],
+        })
+        .collect();
+    let event: Vec<Value> = if pool.is_empty() {
+        (1..=size).map(Value::from).collect()
+    } else {
+        (0..size).map(|_| (*pool.choose(rng).expect("pool is not empty")).clone()).collect()
+    };
+    Bytes::from(serde_json::to_vec(&event).expect("JSON values serialise"))
+}
+
+/// A stable hash of a name, so each function's inputs have their own seed.
+fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_have_the_asked_size_from_the_examples_and_repeat_for_a_seed() {
+        let examples = vec![serde_json::json!([3, 5]), serde_json::json!("x")];
+        let draw = |seed| event_of_size(&examples, 7, &mut StdRng::seed_from_u64(seed));
+        let event: Vec<Value> = serde_json::from_slice(&draw(1)).unwrap();
+        assert_eq!(event.len(), 7);
+        assert!(event.iter().all(|v| [serde_json::json!(3), serde_json::json!(5), serde_json::json!("x")].contains(v)));
+        assert_eq!(draw(1), draw(1));
+        assert_eq!(&event_of_size(&[], 3, &mut StdRng::seed_from_u64(0))[..], b"[1,2,3]");
+    }
+
+    #[test]
+    fn default_sizes_follow_the_dissertation() {
+        let c = TrainingConfig::default();
+        assert_eq!(c.minimal_sizes, vec![1, 100, 200, 300, 400, 500, 600, 700, 800, 900, 1000]);
+        assert_eq!((c.full_invocations, c.full_max_size), (100, 1000));
+    }
+}
