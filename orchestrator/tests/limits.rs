@@ -50,3 +50,23 @@ async fn a_ten_percent_cpu_quota_makes_cpu_bound_work_several_times_slower() {
     eprintln!("median duration: {constrained:.1} ms at 0.1 CPU, {free:.1} ms unconstrained ({limits})");
     assert!(constrained > 3.0 * free, "quota not enforced: {constrained:.1} ms vs {free:.1} ms");
 }
+
+#[tokio::test]
+async fn a_handler_past_its_memory_limit_is_killed_and_the_next_call_works() {
+    let server = TestServer::start(vec![local_worker("edge", Tier::Edge, None, 0.0)]).await;
+    let (_, health) = server.get("/healthz").await;
+    if !health["workers"][0]["details"]["limits"].as_str().unwrap().starts_with("cgroup") {
+        eprintln!("SKIPPED: cgroups are not writable here; the memory limit falls back to RLIMIT_AS");
+        return;
+    }
+    let source =
+        "def handler(event, context):\n    blocks = [bytearray(1024 * 1024) for _ in range(event['mb'])]\n    return len(blocks)\n";
+    server
+        .create_spec(json!({"name": "hog", "source_code": source, "edge_supported": true, "cloud_supported": false, "memory_mb": 64}))
+        .await;
+    let killed = server.invoke("hog", r#"{"mb": 256}"#, None).await;
+    assert_eq!(killed.status, 502, "{:?}", killed.body);
+    assert_eq!(killed.body["error"]["code"], "out_of_memory");
+    let fine = server.invoke("hog", r#"{"mb": 8}"#, None).await;
+    assert_eq!((fine.status, fine.body), (200, json!(8)));
+}

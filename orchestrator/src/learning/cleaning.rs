@@ -105,14 +105,29 @@ impl Cleaning {
     }
 
     /// Which rows `(input_size, duration_ms)` survive, and the bounds that
-    /// decided it (reused to screen rows learned incrementally).
+    /// decided it (reused to screen rows learned incrementally). On the
+    /// residual basis a second pass judges residuals from the line of the
+    /// rows the first pass kept, so the bounds are centred on the line the
+    /// model ends up with rather than on one the outliers pulled away.
     pub fn apply(&self, rows: &[(f64, f64)]) -> (Vec<bool>, Bounds) {
+        let first = self.screen(rows, &vec![true; rows.len()]);
+        match self.basis {
+            Basis::Duration => first,
+            Basis::Residual => self.screen(rows, &first.0),
+        }
+    }
+
+    /// Bounds computed from the rows marked in `reference`, applied to all.
+    fn screen(&self, rows: &[(f64, f64)], reference: &[bool]) -> (Vec<bool>, Bounds) {
         let line = match self.basis {
-            Basis::Residual => ols(&Sums::of(rows.iter().copied())).map_or((0.0, 0.0), |l| (l.intercept, l.slope)),
+            Basis::Residual => {
+                let kept = rows.iter().zip(reference).filter(|(_, k)| **k).map(|(r, _)| *r);
+                ols(&Sums::of(kept)).map_or((0.0, 0.0), |l| (l.intercept, l.slope))
+            }
             Basis::Duration => (0.0, 0.0),
         };
         let values: Vec<f64> = rows.iter().map(|&(x, y)| self.value(line, x, y)).collect();
-        let mut keep = vec![true; rows.len()];
+        let mut keep = reference.to_vec();
         let mut bounds = Bounds::ALL;
         if matches!(self.method, Method::Zscore | Method::Both) {
             bounds = intersect(bounds, zscore_bounds(&values, &keep, self.zscore_threshold));
@@ -120,9 +135,8 @@ impl Cleaning {
         }
         if matches!(self.method, Method::Iqr | Method::Both) {
             bounds = intersect(bounds, iqr_bounds(&values, &keep, self.iqr_k));
-            mark(&values, &mut keep, bounds);
         }
-        (keep, bounds)
+        (values.iter().map(|v| bounds.contains(*v)).collect(), bounds)
     }
 }
 

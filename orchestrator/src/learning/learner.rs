@@ -170,3 +170,67 @@ impl State {
         self.cache.install(&record);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::sqlite::SqliteStore;
+
+    fn row(i: u64) -> ExecutionRecord {
+        let size = (i * 37) % 1000 + 1;
+        ExecutionRecord {
+            function: "f".into(),
+            worker: "edge".into(),
+            input_size: size,
+            duration_ms: 10.0 + 0.2 * size as f64 + ((i * 11) % 5) as f64 - 2.0 + if i % 40 == 7 { 500.0 } else { 0.0 },
+            success: true,
+            error: None,
+            predicted_ms: Default::default(),
+            policy: "predicted".into(),
+            started_at_ms: i as i64,
+            cold: false,
+            training: false,
+            cpu_ms: None,
+            maxrss_kb: None,
+        }
+    }
+
+    /// Feeds the same stream to a learner in `mode` the way the recorder
+    /// does (store, then learn) and returns the final model.
+    async fn learn_stream(mode: Incremental) -> ModelRecord {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("h.db")).await.unwrap());
+        let cache = ModelCache::new(vec!["edge".into()]);
+        let config = LearningConfig { incremental: mode, ..LearningConfig::default() };
+        let learner = Learner::start(config, store.clone(), cache.clone(), Vec::new());
+        let rows: Vec<_> = (0..600).map(row).collect();
+        store.append_executions(&rows[..100]).await.unwrap();
+        learner.fit("f", vec!["edge".into()]).await.unwrap();
+        for batch in rows[100..].chunks(25) {
+            store.append_executions(batch).await.unwrap();
+            learner.learn(batch.to_vec()).await;
+        }
+        learner.barrier().await;
+        let slots = cache.slots("f").unwrap();
+        let stored = store.models().await.unwrap().pop().unwrap();
+        let cached = slots[0].as_deref().unwrap().clone();
+        assert_eq!(cached, stored, "the router's copy is the stored model");
+        learner.shutdown().await;
+        stored
+    }
+
+    #[tokio::test]
+    async fn both_incremental_modes_learn_the_same_line_through_the_store() {
+        let (fast, exact) = (learn_stream(Incremental::SufficientStatistics).await, learn_stream(Incremental::RefitAll).await);
+        assert!((fast.slope - exact.slope).abs() < 0.002, "{} vs {}", fast.slope, exact.slope);
+        assert!((fast.intercept - exact.intercept).abs() < 1.0, "{} vs {}", fast.intercept, exact.intercept);
+        assert!((exact.slope - 0.2).abs() < 0.005 && (exact.intercept - 10.0).abs() < 1.5, "{exact:?}");
+        assert!(exact.samples >= 570 && fast.samples >= 570, "spikes left out, the rest kept: {} / {}", exact.samples, fast.samples);
+    }
+
+    #[tokio::test]
+    async fn with_learning_off_models_change_only_when_fitted() {
+        let off = learn_stream(Incremental::Off).await;
+        assert_eq!(off.samples, 100 - 3, "the first fit's rows only, less its spikes");
+    }
+}

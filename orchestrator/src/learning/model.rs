@@ -161,8 +161,17 @@ mod tests {
         assert!((a.slope - b.slope).abs() < 0.005, "slopes {} vs {}", a.slope, b.slope);
         assert!((a.intercept - b.intercept).abs() < 1.0, "intercepts {} vs {}", a.intercept, b.intercept);
         assert!((a.slope - 0.3).abs() < 0.01 && (a.intercept - 20.0).abs() < 2.0, "{a:?}");
-        let spikes_absorbed = rows.iter().skip(100).filter(|r| r.duration_ms > 20.0 + 0.3 * r.input_size as f64 + 100.0).count();
-        assert!(model.state.rejected as usize >= spikes_absorbed / 2, "spikes are screened out");
+    }
+
+    #[test]
+    fn ordinary_rows_are_absorbed_and_spikes_screened_out() {
+        let cleaning = Cleaning::default();
+        let rows = stream(400);
+        let mut model = Model::fit("f", "edge", &rows[..200], &cleaning).unwrap();
+        let kept: Vec<bool> = rows[200..].iter().map(|r| model.absorb(r, &cleaning)).collect();
+        let spikes: Vec<usize> = (200..400).filter(|i| i % 50 == 25).map(|i| i - 200).collect();
+        let dropped: Vec<usize> = kept.iter().enumerate().filter(|(_, k)| !**k).map(|(i, _)| i).collect();
+        assert_eq!(dropped, spikes, "the bounds are centred on the fitted line");
     }
 
     #[test]
