@@ -31,7 +31,12 @@ fn growing_spec() -> Value {
 async fn trained_server(workers: Vec<WorkerConfig>) -> TestServer {
     let dir = tempfile::tempdir().unwrap();
     let mut config = config(dir.path(), workers);
-    config.training = TrainingConfig { minimal_sizes: vec![1, 250, 500, 750, 1000], full_invocations: 20, full_max_size: 1000 };
+    config.training = TrainingConfig {
+        minimal_sizes: vec![1, 250, 500, 750, 1000],
+        full_invocations: 20,
+        full_max_size: 1000,
+        ..TrainingConfig::default()
+    };
     let server = TestServer::start_with(config, dir).await;
     let created = server.create_spec(growing_spec()).await;
     assert_eq!(created["state"], "ready", "{created}");
@@ -59,7 +64,9 @@ async fn after_training_small_inputs_run_on_the_edge_and_large_ones_in_the_cloud
     let server = trained_server(continuum()).await;
     let (_, function) = server.get("/functions/growing").await;
     assert_eq!(function["training"]["path"], "full");
-    assert_eq!(function["training"]["invocations"], 2 * (1 + 5 + 20), "{function}");
+    // Per worker: a warm-up, the minimal sizes joined with the feature sizes
+    // (1, 100, 200, 250, 500, 750, 1000), and 20 growing ones.
+    assert_eq!(function["training"]["invocations"], 2 * (1 + 7 + 20), "{function}");
     for worker in ["edge", "cloud"] {
         assert!(function["models"][worker]["samples"].as_u64().unwrap() >= 12, "most rows survive cleaning: {function}");
     }

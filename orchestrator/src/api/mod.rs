@@ -38,6 +38,8 @@ pub fn router(state: AppState) -> Router {
         .route("/train/{name}", put(learning::train))
         .route("/train/incremental/{name}", put(learning::incremental))
         .route("/predictions/{name}", get(functions::predictions))
+        .route("/cluster", put(learning::cluster))
+        .route("/transfer/{name}", put(learning::transfer))
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics))
         .layer(DefaultBodyLimit::max(error::MAX_BODY))

@@ -19,6 +19,7 @@ use crate::store::{ExecutionRecord, ModelRecord, Store, StoreError};
 enum Message {
     Executions(Vec<ExecutionRecord>),
     Fit { function: String, workers: Vec<String>, reply: oneshot::Sender<Result<Vec<ModelRecord>, StoreError>> },
+    Transfer { function: String, source: String, workers: Vec<String>, reply: oneshot::Sender<Result<Vec<ModelRecord>, StoreError>> },
     Barrier(oneshot::Sender<()>),
     Forget(String),
 }
@@ -69,6 +70,16 @@ impl Learner {
         answer.await.unwrap_or_else(|_| Ok(Vec::new()))
     }
 
+    /// Builds the function's models from `source`'s and its own stored
+    /// rows (transfer learning); workers where `source` has no model are
+    /// fitted from the function's own rows alone.
+    pub async fn transfer(&self, function: &str, source: &str, workers: Vec<String>) -> Result<Vec<ModelRecord>, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        let message = Message::Transfer { function: function.to_owned(), source: source.to_owned(), workers, reply };
+        let _ = self.tx.send(message).await;
+        answer.await.unwrap_or_else(|_| Ok(Vec::new()))
+    }
+
     /// Returns once everything sent before it has been learned.
     pub async fn barrier(&self) {
         let (reply, done) = oneshot::channel();
@@ -98,6 +109,9 @@ async fn run(mut state: State, mut rx: mpsc::Receiver<Message>) {
             Message::Executions(rows) => state.learn(&rows).await,
             Message::Fit { function, workers, reply } => {
                 let _ = reply.send(state.fit(&function, &workers).await);
+            }
+            Message::Transfer { function, source, workers, reply } => {
+                let _ = reply.send(state.transfer(&function, &source, &workers).await);
             }
             Message::Barrier(reply) => {
                 let _ = reply.send(());
@@ -149,6 +163,27 @@ impl State {
             }
         }
         Ok(fitted)
+    }
+
+    async fn transfer(&mut self, function: &str, source: &str, workers: &[String]) -> Result<Vec<ModelRecord>, StoreError> {
+        let mut built = Vec::new();
+        for worker in workers {
+            let Some(prior) = self.models.get(&(source.to_owned(), worker.clone())) else {
+                if self.refit(function, worker).await? {
+                    built.push(self.models[&(function.to_owned(), worker.clone())].to_record());
+                }
+                continue;
+            };
+            let own = self.store.executions(function, Some(worker)).await?;
+            let Some(model) = Model::transfer(prior, function, &own, &self.config.cleaning, self.config.transfer_prior_rows) else {
+                continue;
+            };
+            let key = (function.to_owned(), worker.clone());
+            self.models.insert(key.clone(), model);
+            self.publish(&key).await;
+            built.push(self.models[&key].to_record());
+        }
+        Ok(built)
     }
 
     /// Full fit from the stored history; false if there is nothing to learn.

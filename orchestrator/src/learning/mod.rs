@@ -7,13 +7,17 @@
 //!   statistics.
 //! - [`model`]: one model, fitted in full or absorbing rows in O(1).
 //! - [`learner`]: the task that owns the models and learns from executions.
+//! - [`profile`], [`similarity`]: feature vectors, K-means clustering and
+//!   the similarity decision behind transfer learning.
 //! - [`ModelCache`]: the in-memory copy the invoke path reads, so no request
 //!   reads the store.
 
 pub mod cleaning;
 pub mod learner;
 pub mod model;
+pub mod profile;
 pub mod regression;
+pub mod similarity;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -44,6 +48,15 @@ pub struct LearningConfig {
     pub incremental: Incremental,
     #[serde(default)]
     pub cleaning: cleaning::Cleaning,
+    #[serde(default)]
+    pub similarity: similarity::SimilarityConfig,
+    /// Weight, in rows, of a source model's history in a transferred model.
+    #[serde(default = "default_prior_rows")]
+    pub transfer_prior_rows: f64,
+}
+
+fn default_prior_rows() -> f64 {
+    10.0
 }
 
 fn default_incremental() -> Incremental {
@@ -52,7 +65,12 @@ fn default_incremental() -> Incremental {
 
 impl Default for LearningConfig {
     fn default() -> Self {
-        LearningConfig { incremental: default_incremental(), cleaning: cleaning::Cleaning::default() }
+        LearningConfig {
+            incremental: default_incremental(),
+            cleaning: cleaning::Cleaning::default(),
+            similarity: similarity::SimilarityConfig::default(),
+            transfer_prior_rows: default_prior_rows(),
+        }
     }
 }
 

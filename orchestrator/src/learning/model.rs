@@ -69,6 +69,32 @@ impl Model {
         })
     }
 
+    /// A model for a new function from a similar function's (transfer
+    /// learning, dissertation 4.3.6): the source's statistics, scaled down to
+    /// the weight of `prior_rows` rows, plus the new function's own cleaned
+    /// rows. The prior steadies the line while own rows are few; as the
+    /// function's own history grows it takes over.
+    pub fn transfer(source: &Model, function: &str, own: &[ExecutionRecord], cleaning: &Cleaning, prior_rows: f64) -> Option<Model> {
+        let mut model = Model::fit(function, &source.record.worker, own, cleaning)?;
+        let s = source.state.sums;
+        let scale = if s.n > 0.0 { (prior_rows / s.n).min(1.0) } else { 0.0 };
+        let own_sums = model.state.sums;
+        model.state.sums = Sums {
+            n: own_sums.n + s.n * scale,
+            x: own_sums.x + s.x * scale,
+            y: own_sums.y + s.y * scale,
+            xx: own_sums.xx + s.xx * scale,
+            xy: own_sums.xy + s.xy * scale,
+            yy: own_sums.yy + s.yy * scale,
+        };
+        let line = ols(&model.state.sums)?;
+        model.record.intercept = line.intercept;
+        model.record.slope = line.slope;
+        model.record.r2 = line.r2;
+        model.record.cleaning = format!("{} + prior from {}", cleaning.label(), source.record.function);
+        Some(model)
+    }
+
     /// Learns from one more row in O(1); returns whether it was kept.
     pub fn absorb(&mut self, row: &ExecutionRecord, cleaning: &Cleaning) -> bool {
         let (x, y) = (row.input_size as f64, row.duration_ms);
@@ -172,6 +198,22 @@ mod tests {
         let spikes: Vec<usize> = (200..400).filter(|i| i % 50 == 25).map(|i| i - 200).collect();
         let dropped: Vec<usize> = kept.iter().enumerate().filter(|(_, k)| !**k).map(|(i, _)| i).collect();
         assert_eq!(dropped, spikes, "the bounds are centred on the fitted line");
+    }
+
+    #[test]
+    fn a_transferred_model_follows_its_own_rows_with_the_source_as_prior() {
+        let cleaning = Cleaning { method: Method::None, ..Cleaning::default() };
+        let source = Model::fit("src", "edge", &stream(500), &cleaning).unwrap();
+        // The new function: same slope, 30 ms slower throughout, few rows.
+        let own: Vec<_> = (0..12).map(|i| row(i, i * 90 + 1, 50.0 + 0.3 * (i * 90 + 1) as f64)).collect();
+        let model = Model::transfer(&source, "new", &own, &cleaning, 10.0).unwrap();
+        let predict = |m: &Model, x: f64| m.record.intercept + m.record.slope * x;
+        for x in [1.0, 500.0, 1000.0] {
+            let truth = 50.0 + 0.3 * x;
+            assert!((predict(&model, x) - truth).abs() < (predict(&source, x) - truth).abs(), "at {x}");
+        }
+        assert_eq!(model.record.function, "new");
+        assert!((model.state.sums.n - 22.0).abs() < 1e-9, "12 own rows + a prior worth 10");
     }
 
     #[test]

@@ -121,6 +121,9 @@ impl Orchestrator {
     /// finishes a function shows as `deploying`; failed ones stay failed.
     pub(super) async fn restore(&self) -> Result<(), StoreError> {
         for stored in self.inner.store.functions().await? {
+            if let Ok(Some(features)) = serde_json::from_value::<Option<Vec<f64>>>(stored.training["features"].clone()) {
+                self.inner.catalog.insert(&stored.spec.name, features);
+            }
             let workers = self.supporting_workers(&stored.spec);
             let redeploy = !matches!(stored.state, FunctionState::Failed(_));
             let state = if redeploy { FunctionState::Deploying } else { stored.state.clone() };
@@ -131,6 +134,7 @@ impl Orchestrator {
                 tokio::spawn(async move { this.redeploy(&entry, stored.state).await });
             }
         }
+        self.recluster().await;
         Ok(())
     }
 
@@ -149,6 +153,7 @@ impl Orchestrator {
         let entry = self.inner.registry.remove(name);
         self.inner.models.forget(name);
         self.inner.learner.forget(name).await;
+        self.inner.catalog.remove(name);
         if let Some(entry) = &entry {
             for &i in &entry.workers {
                 let worker = &self.inner.workers[i];

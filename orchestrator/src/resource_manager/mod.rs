@@ -6,6 +6,7 @@
 //! flows one way: request → prediction → policy → platform → response, and
 //! the execution row is queued for the store and the learner afterwards.
 
+mod catalog;
 mod health;
 mod invoke;
 mod lifecycle;
@@ -23,8 +24,8 @@ use self::registry::Registry;
 pub use self::training::{TrainingConfig, TrainingReport, event_of_size};
 use crate::config::Config;
 use crate::function::Tier;
-use crate::learning::ModelCache;
 use crate::learning::learner::Learner;
+use crate::learning::{LearningConfig, ModelCache};
 use crate::metrics::Metrics;
 use crate::platform::{Platform, StartError};
 use crate::recorder::Recorder;
@@ -75,6 +76,8 @@ struct Inner {
     edge_guard: f64,
     seed: u64,
     training: TrainingConfig,
+    learning: LearningConfig,
+    catalog: catalog::Catalog,
     background: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -114,6 +117,8 @@ impl Orchestrator {
                 edge_guard: config.edge_utilisation_guard,
                 seed: config.seed,
                 training: config.training.clone(),
+                learning: config.learning.clone(),
+                catalog: catalog::Catalog::default(),
                 background: Mutex::default(),
             }),
         };

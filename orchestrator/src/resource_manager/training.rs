@@ -3,10 +3,14 @@
 //!
 //! 1. warm every supporting worker with one invocation;
 //! 2. minimal data: one invocation per worker at each of `minimal_sizes`;
-//! 3. (transfer learning from a similar function slots in here);
-//! 4. full training: `full_invocations` per worker, input sizes growing
-//!    evenly up to `full_max_size`;
-//! 5. fit every worker's model and mark the function `ready`.
+//!    (the minimal sizes include the feature sizes 1, 100, 200, 500, 750,
+//!    1000, whose durations and CPU/memory profile form the feature vector);
+//! 3. transfer learning: if the catalogue holds a similar function, run only
+//!    `transfer_invocations` per worker and build the models from the
+//!    source's plus these own rows;
+//! 4. otherwise full training: `full_invocations` per worker, input sizes
+//!    growing evenly up to `full_max_size`, and a full fit;
+//! 5. add the features to the catalogue, re-cluster, mark `ready`.
 //!
 //! Training invocations go through the ordinary invoke path pinned to one
 //! worker, so they are recorded (marked `training`) like any other. Events of
@@ -25,7 +29,9 @@ use serde_json::Value;
 use super::invoke::InvokeRequest;
 use super::registry::FunctionEntry;
 use super::{FunctionView, Orchestrator};
-use crate::store::StoreError;
+use crate::learning::profile::{FEATURE_SIZES, features};
+use crate::learning::similarity::Decision;
+use crate::store::{ClusterRecord, StoreError};
 
 /// The `[training]` section of the configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -37,6 +43,18 @@ pub struct TrainingConfig {
     pub full_invocations: u64,
     #[serde(default = "default_full_max_size")]
     pub full_max_size: u64,
+    /// Own invocations per worker of a function trained by transfer.
+    #[serde(default = "default_transfer_invocations")]
+    pub transfer_invocations: u64,
+}
+
+/// `n` sizes growing evenly up to `max`.
+fn growing(n: u64, max: u64) -> Vec<u64> {
+    (1..=n).map(|i| (i * max / n.max(1)).max(1)).collect()
+}
+
+fn default_transfer_invocations() -> u64 {
+    10
 }
 
 fn default_minimal_sizes() -> Vec<u64> {
@@ -55,6 +73,7 @@ impl Default for TrainingConfig {
             minimal_sizes: default_minimal_sizes(),
             full_invocations: default_full_invocations(),
             full_max_size: default_full_max_size(),
+            transfer_invocations: default_transfer_invocations(),
         }
     }
 }
@@ -62,10 +81,22 @@ impl Default for TrainingConfig {
 /// What training cost and produced; shown in `GET /functions/{name}`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct TrainingReport {
+    /// `full` or `transfer`.
     pub path: String,
+    /// The function whose models were transferred.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
     pub invocations: u64,
     pub failed_invocations: u64,
     pub wall_ms: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<usize>,
+    /// The feature vector (see `learning::profile`), when every worker ran it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub features: Option<Vec<f64>>,
+    /// What both similarity modes said.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub similarity: Option<Decision>,
 }
 
 impl Orchestrator {
@@ -73,23 +104,79 @@ impl Orchestrator {
     pub(super) async fn train(&self, entry: &FunctionEntry) -> TrainingReport {
         let start = Instant::now();
         let config = &self.inner.training;
-        let mut report = TrainingReport { path: "full".into(), ..TrainingReport::default() };
-        let mut rng = StdRng::seed_from_u64(self.inner.seed ^ fnv1a(&entry.spec.name));
-        let warm: Vec<u64> = vec![1];
-        let full: Vec<u64> =
-            (1..=config.full_invocations).map(|i| (i * config.full_max_size / config.full_invocations.max(1)).max(1)).collect();
-        for sizes in [&warm, &config.minimal_sizes, &full] {
+        let name = &entry.spec.name;
+        let mut report = TrainingReport::default();
+        let mut rng = StdRng::seed_from_u64(self.inner.seed ^ fnv1a(name));
+        let mut minimal: Vec<u64> = config.minimal_sizes.iter().copied().chain(FEATURE_SIZES).collect();
+        minimal.sort_unstable();
+        minimal.dedup();
+        for sizes in [&vec![1], &minimal] {
             self.run_on_every_worker(entry, sizes, &mut rng, &mut report).await;
         }
         self.inner.recorder.flush().await;
-        let workers = entry.workers.iter().map(|&i| self.inner.workers[i].name.clone()).collect();
-        if let Err(e) = self.inner.learner.fit(&entry.spec.name, workers).await {
-            tracing::error!(function = %entry.spec.name, "fitting after training failed: {e}");
+        report.features = self.features_of(entry).await;
+        report.similarity = report.features.as_ref().map(|f| self.inner.catalog.decide(name, f, &self.inner.learning.similarity));
+        report.source = report.similarity.as_ref().and_then(|d| d.source.clone());
+        let own = if report.source.is_some() { config.transfer_invocations } else { config.full_invocations };
+        self.run_on_every_worker(entry, &growing(own, config.full_max_size), &mut rng, &mut report).await;
+        self.inner.recorder.flush().await;
+        let workers = self.worker_names(entry);
+        let fitted = match &report.source {
+            Some(source) => self.inner.learner.transfer(name, source, workers).await,
+            None => self.inner.learner.fit(name, workers).await,
+        };
+        if let Err(e) = fitted {
+            tracing::error!(function = %name, "fitting after training failed: {e}");
+        }
+        report.path = if report.source.is_some() { "transfer" } else { "full" }.into();
+        if let Some(features) = &report.features {
+            self.inner.catalog.insert(name, features.clone());
+            self.recluster().await;
+            report.cluster = self.inner.catalog.cluster_of(name);
         }
         report.wall_ms = start.elapsed().as_secs_f64() * 1000.0;
         report
     }
 
+    fn worker_names(&self, entry: &FunctionEntry) -> Vec<String> {
+        entry.workers.iter().map(|&i| self.inner.workers[i].name.clone()).collect()
+    }
+
+    /// The function's feature vector from its stored executions; only for
+    /// functions every worker runs, so that all vectors are comparable.
+    async fn features_of(&self, entry: &FunctionEntry) -> Option<Vec<f64>> {
+        if entry.workers.len() != self.inner.workers.len() {
+            return None;
+        }
+        let rows = self.inner.store.executions(&entry.spec.name, None).await.ok()?;
+        features(&rows, &self.worker_names(entry))
+    }
+
+    /// Re-clusters the catalogue and stores the clusters (`PUT /cluster`
+    /// does the same on demand).
+    pub async fn recluster(&self) -> Vec<ClusterRecord> {
+        let clusters = self.inner.catalog.recluster(self.inner.learning.similarity.clusters, self.inner.seed);
+        if let Err(e) = self.inner.store.put_clusters(&clusters).await {
+            tracing::error!("storing clusters failed: {e}");
+        }
+        clusters
+    }
+
+    /// Tries transfer learning for an existing function now (`PUT
+    /// /transfer/{name}`): its models are rebuilt from the most similar
+    /// function's if one matches. `None` for an unknown function.
+    pub async fn transfer(&self, function: &str) -> Option<Result<(Option<Decision>, FunctionView), StoreError>> {
+        let entry = self.inner.registry.get(function)?;
+        self.inner.recorder.flush().await;
+        let features = self.features_of(&entry).await;
+        let decision = features.as_ref().map(|f| self.inner.catalog.decide(function, f, &self.inner.learning.similarity));
+        if let Some(source) = decision.as_ref().and_then(|d| d.source.as_deref()) {
+            if let Err(e) = self.inner.learner.transfer(function, source, self.worker_names(&entry)).await {
+                return Some(Err(e));
+            }
+        }
+        Some(Ok((decision, self.view(&entry))))
+    }
     /// Invokes the function once per size on each supporting worker; the
     /// workers proceed side by side, each one call at a time.
     async fn run_on_every_worker(&self, entry: &FunctionEntry, sizes: &[u64], rng: &mut StdRng, report: &mut TrainingReport) {

@@ -47,7 +47,12 @@ pub fn config(dir: &Path, workers: Vec<WorkerConfig>) -> Config {
         data_dir: dir.to_owned(),
         workers,
         seed: 7,
-        training: TrainingConfig { minimal_sizes: vec![1, 500, 1000], full_invocations: 10, full_max_size: 1000 },
+        training: TrainingConfig {
+            minimal_sizes: vec![1, 500, 1000],
+            full_invocations: 10,
+            full_max_size: 1000,
+            ..TrainingConfig::default()
+        },
         ..Config::default()
     }
 }

@@ -1,0 +1,124 @@
+//! A function's feature vector for clustering and similarity (dissertation
+//! 3.5.4, 4.3.5): how long it takes on each worker at a few input sizes, and
+//! how much CPU time and memory one call uses where it ran, as measured by
+//! the Python bootstrap around the call (not guessed).
+//!
+//! A duration at a feature size is read from a quadratic fitted (with
+//! `linfa-linear`) through all of that worker's minimal-data durations
+//! (sizes 1, 100, …, 1000), not from the one call at that size: a single
+//! call on a shared machine is noisy, a dozen calls along the curve much
+//! less so, and a quadratic follows constant, linear, n log n and quadratic
+//! shapes alike. CPU time per call is read the same way at size 1000, from
+//! every worker's calls (CPU time does not depend on where it ran).
+//!
+//! Every feature is taken as `ln(1 + value)`: durations of different
+//! functions span orders of magnitude, and a cost *shape* (constant, linear,
+//! quadratic) is a difference of logs, not of milliseconds.
+
+use linfa::Dataset;
+use linfa::traits::Fit as _;
+use linfa_linear::LinearRegression;
+use ndarray::{Array1, Array2};
+
+use crate::store::ExecutionRecord;
+
+/// Input sizes whose durations are features (dissertation 4.3.5).
+pub const FEATURE_SIZES: [u64; 6] = [1, 100, 200, 500, 750, 1000];
+
+/// Names of the features, in vector order, for reports.
+pub fn feature_names(workers: &[String]) -> Vec<String> {
+    let mut names: Vec<String> =
+        workers.iter().flat_map(|w| FEATURE_SIZES.iter().map(move |s| format!("ln_duration_ms[{w},{s}]"))).collect();
+    names.push("ln_cpu_ms[1000]".into());
+    names.push("ln_maxrss_mb".into());
+    names
+}
+
+/// The feature vector from a function's successful warm executions, or
+/// `None` if some worker has fewer than three distinct sizes to fit.
+pub fn features(rows: &[ExecutionRecord], workers: &[String]) -> Option<Vec<f64>> {
+    let usable: Vec<&ExecutionRecord> = rows.iter().filter(|r| r.success && !r.cold).collect();
+    let mut features = Vec::with_capacity(workers.len() * FEATURE_SIZES.len() + 2);
+    for worker in workers {
+        let points: Vec<(f64, f64)> = usable.iter().filter(|r| r.worker == *worker).map(|r| (r.input_size as f64, r.duration_ms)).collect();
+        let curve = Quadratic::fit(&points)?;
+        features.extend(FEATURE_SIZES.iter().map(|&s| curve.at(s as f64).ln_1p()));
+    }
+    let cpu: Vec<(f64, f64)> = usable.iter().filter_map(|r| Some((r.input_size as f64, r.cpu_ms?))).collect();
+    let largest = FEATURE_SIZES[FEATURE_SIZES.len() - 1] as f64;
+    features.push(Quadratic::fit(&cpu)?.at(largest).ln_1p());
+    let peak_kb = usable.iter().filter_map(|r| r.maxrss_kb).max()?;
+    features.push((peak_kb as f64 / 1024.0).ln_1p());
+    Some(features)
+}
+
+/// `y = a + b·u + c·u²` with `u = x / 1000`, never read below the smallest
+/// observed value (a fitted curve can dip under it near the ends).
+struct Quadratic {
+    coefficients: [f64; 3],
+    floor: f64,
+}
+
+impl Quadratic {
+    fn fit(points: &[(f64, f64)]) -> Option<Quadratic> {
+        let mut sizes: Vec<u64> = points.iter().map(|p| p.0 as u64).collect();
+        sizes.sort_unstable();
+        sizes.dedup();
+        if sizes.len() < 3 {
+            return None;
+        }
+        let x = Array2::from_shape_fn((points.len(), 2), |(i, j)| (points[i].0 / 1000.0).powi(j as i32 + 1));
+        let y = Array1::from_iter(points.iter().map(|p| p.1));
+        let model = LinearRegression::new().fit(&Dataset::new(x, y)).ok()?;
+        let floor = points.iter().map(|p| p.1).fold(f64::INFINITY, f64::min).max(0.0);
+        Some(Quadratic { coefficients: [model.intercept(), model.params()[0], model.params()[1]], floor })
+    }
+
+    fn at(&self, x: f64) -> f64 {
+        let u = x / 1000.0;
+        let [a, b, c] = self.coefficients;
+        (a + b * u + c * u * u).max(self.floor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(worker: &str, size: u64, duration_ms: f64) -> ExecutionRecord {
+        ExecutionRecord {
+            function: "f".into(),
+            worker: worker.into(),
+            input_size: size,
+            duration_ms,
+            success: true,
+            error: None,
+            predicted_ms: Default::default(),
+            policy: "predicted".into(),
+            started_at_ms: 0,
+            cold: false,
+            training: true,
+            cpu_ms: Some(size as f64 / 10.0),
+            maxrss_kb: Some(10_240),
+        }
+    }
+
+    #[test]
+    fn features_read_each_workers_curve_at_the_feature_sizes() {
+        let workers = vec!["edge".to_string(), "cloud".to_string()];
+        let sizes = [1u64, 100, 200, 300, 500, 750, 1000];
+        // edge: 2 + 0.01·x, with one noisy call; cloud: 20 + x²/10⁴.
+        let mut rows: Vec<_> = sizes.iter().map(|&s| row("edge", s, 2.0 + 0.01 * s as f64)).collect();
+        rows.extend(sizes.iter().map(|&s| row("cloud", s, 20.0 + (s * s) as f64 / 1e4)));
+        rows[3].duration_ms += 0.5;
+        let f = features(&rows, &workers).unwrap();
+        assert_eq!(f.len(), feature_names(&workers).len());
+        let close = |got: f64, want: f64| (got.exp_m1() - want).abs() / want < 0.05;
+        assert!(close(f[5], 12.0), "edge at 1000: {}", f[5].exp_m1());
+        assert!(close(f[6 + 4], 20.0 + 56.25), "cloud at 750: {}", f[10].exp_m1());
+        assert!(close(f[12], 100.0), "CPU time at size 1000");
+        assert_eq!(f[13], 10.0f64.ln_1p(), "peak memory in MB");
+        rows.retain(|r| r.worker != "cloud" || r.input_size < 200);
+        assert_eq!(features(&rows, &workers), None, "two sizes are too few to fit a curve");
+    }
+}
