@@ -181,12 +181,25 @@ fn worker_group(name: &str, config: &LocalConfig) -> (Option<Group>, String) {
     }
 }
 
+/// Finds the interpreter, then asks it for its real executable: `python3`
+/// on `PATH` is often a version manager's shim, a shell script that would
+/// add its own start-up to every cold start.
 fn find_python(python: &Path) -> Option<PathBuf> {
-    if python.is_absolute() {
-        return python.exists().then(|| python.to_owned());
-    }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|d| d.join(python)).find(|p| p.is_file())
+    let found = if python.is_absolute() {
+        python.exists().then(|| python.to_owned())?
+    } else {
+        let path = std::env::var_os("PATH")?;
+        std::env::split_paths(&path).map(|d| d.join(python)).find(|p| p.is_file())?
+    };
+    let real = std::process::Command::new(&found)
+        .args(["-c", "import sys; print(sys.executable)"])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .output()
+        .ok()
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+        .filter(|p| p.is_file());
+    Some(real.unwrap_or(found))
 }
 
 /// Reads the worker's cgroup counters every 250 ms into two atomics, so the

@@ -1,0 +1,3 @@
+while True:
+    a = int(input())
+    print(a)

@@ -1,0 +1,3 @@
+import sys
+x = int(sys.stdin.readline())
+print(x * x * x)

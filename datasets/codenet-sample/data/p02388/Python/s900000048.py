@@ -1,0 +1,2 @@
+import sys
+print(pow(int(sys.stdin.read()), 3))

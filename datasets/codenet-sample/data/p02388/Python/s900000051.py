@@ -1,0 +1,1 @@
+exit(print(int(input()) ** 3))

@@ -1,0 +1,3 @@
+text = input().lower()
+for ch in "abcdefghijklmnopqrstuvwxyz":
+    print(ch, ":", text.count(ch))
