@@ -28,6 +28,14 @@ pub struct FunctionSpec {
     pub memory_mb: u32,
     #[serde(default = "default_timeout_s")]
     pub timeout_s: u32,
+    /// Whether training may transfer models from a similar function; false
+    /// forces full training (experiments compare the two).
+    #[serde(default = "default_allow_transfer")]
+    pub allow_transfer: bool,
+}
+
+fn default_allow_transfer() -> bool {
+    true
 }
 
 fn default_memory_mb() -> u32 {
@@ -185,6 +193,7 @@ mod tests {
             example_inputs: vec![],
             memory_mb: 128,
             timeout_s: 30,
+            allow_transfer: true,
         };
         assert_eq!(spec.validate(), Err(InvalidFunction::NoTier("f".into())));
     }

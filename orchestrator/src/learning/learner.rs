@@ -22,6 +22,7 @@ enum Message {
     Transfer { function: String, source: String, workers: Vec<String>, reply: oneshot::Sender<Result<Vec<ModelRecord>, StoreError>> },
     Barrier(oneshot::Sender<()>),
     Forget(String),
+    SetIncremental(Incremental),
 }
 
 /// Handle to the learner task. Cloning shares the task.
@@ -88,6 +89,12 @@ impl Learner {
         }
     }
 
+    /// Switches incremental learning at run time (`PUT /learning`); rows
+    /// already queued are learned under the new mode.
+    pub async fn set_incremental(&self, mode: Incremental) {
+        let _ = self.tx.send(Message::SetIncremental(mode)).await;
+    }
+
     pub async fn forget(&self, function: &str) {
         let _ = self.tx.send(Message::Forget(function.to_owned())).await;
     }
@@ -117,6 +124,7 @@ async fn run(mut state: State, mut rx: mpsc::Receiver<Message>) {
                 let _ = reply.send(());
             }
             Message::Forget(function) => state.models.retain(|(f, _), _| *f != function),
+            Message::SetIncremental(mode) => state.config.incremental = mode,
         }
     }
 }

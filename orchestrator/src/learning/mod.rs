@@ -56,7 +56,7 @@ pub struct LearningConfig {
 }
 
 fn default_prior_rows() -> f64 {
-    10.0
+    50.0
 }
 
 fn default_incremental() -> Incremental {

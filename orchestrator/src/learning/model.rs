@@ -70,28 +70,35 @@ impl Model {
     }
 
     /// A model for a new function from a similar function's (transfer
-    /// learning, dissertation 4.3.6): the source's statistics, scaled down to
-    /// the weight of `prior_rows` rows, plus the new function's own cleaned
-    /// rows. The prior steadies the line while own rows are few; as the
-    /// function's own history grows it takes over.
+    /// learning, dissertation 4.3.6). The source contributes the *shape*:
+    /// its line, scaled by how much slower or faster the new function ran
+    /// on its own first rows (the ratio of their durations to the source's
+    /// predictions), as a prior worth `prior_rows` rows; the new function's
+    /// own cleaned rows are added to it. A handful of own rows, noisy as
+    /// they are, thus move one number (the scale) before they move the line;
+    /// as the function's own history grows it takes over.
     pub fn transfer(source: &Model, function: &str, own: &[ExecutionRecord], cleaning: &Cleaning, prior_rows: f64) -> Option<Model> {
         let mut model = Model::fit(function, &source.record.worker, own, cleaning)?;
+        let own_rows: Vec<(f64, f64)> = own.iter().filter(|r| learnable(r)).map(|r| (r.input_size as f64, r.duration_ms)).collect();
+        let predicted: f64 = own_rows.iter().map(|&(x, _)| (source.record.intercept + source.record.slope * x).max(1e-6)).sum();
+        let measured: f64 = own_rows.iter().map(|&(_, y)| y).sum();
+        let scale = if predicted > 0.0 { (measured / predicted).clamp(0.1, 10.0) } else { 1.0 };
         let s = source.state.sums;
-        let scale = if s.n > 0.0 { (prior_rows / s.n).min(1.0) } else { 0.0 };
+        let weight = if s.n > 0.0 { prior_rows / s.n } else { 0.0 };
         let own_sums = model.state.sums;
         model.state.sums = Sums {
-            n: own_sums.n + s.n * scale,
-            x: own_sums.x + s.x * scale,
-            y: own_sums.y + s.y * scale,
-            xx: own_sums.xx + s.xx * scale,
-            xy: own_sums.xy + s.xy * scale,
-            yy: own_sums.yy + s.yy * scale,
+            n: own_sums.n + s.n * weight,
+            x: own_sums.x + s.x * weight,
+            y: own_sums.y + s.y * weight * scale,
+            xx: own_sums.xx + s.xx * weight,
+            xy: own_sums.xy + s.xy * weight * scale,
+            yy: own_sums.yy + s.yy * weight * scale * scale,
         };
         let line = ols(&model.state.sums)?;
         model.record.intercept = line.intercept;
         model.record.slope = line.slope;
         model.record.r2 = line.r2;
-        model.record.cleaning = format!("{} + prior from {}", cleaning.label(), source.record.function);
+        model.record.cleaning = format!("{} + prior from {} (scale {scale:.2})", cleaning.label(), source.record.function);
         Some(model)
     }
 
@@ -214,6 +221,7 @@ mod tests {
         }
         assert_eq!(model.record.function, "new");
         assert!((model.state.sums.n - 22.0).abs() < 1e-9, "12 own rows + a prior worth 10");
+        assert!(model.record.cleaning.contains("scale"), "{}", model.record.cleaning);
     }
 
     #[test]

@@ -116,7 +116,7 @@ impl Orchestrator {
         self.inner.recorder.flush().await;
         report.features = self.features_of(entry).await;
         report.similarity = report.features.as_ref().map(|f| self.inner.catalog.decide(name, f, &self.inner.learning.similarity));
-        report.source = report.similarity.as_ref().and_then(|d| d.source.clone());
+        report.source = report.similarity.as_ref().and_then(|d| d.source.clone()).filter(|_| entry.spec.allow_transfer);
         let own = if report.source.is_some() { config.transfer_invocations } else { config.full_invocations };
         self.run_on_every_worker(entry, &growing(own, config.full_max_size), &mut rng, &mut report).await;
         self.inner.recorder.flush().await;

@@ -14,6 +14,7 @@ fn function(name: &str) -> StoredFunction {
             example_inputs: vec![serde_json::json!([1, 2])],
             memory_mb: 128,
             timeout_s: 30,
+            allow_transfer: true,
         },
         state: FunctionState::Deploying,
         created_at_ms: 1,

@@ -1,0 +1,248 @@
+//! The figures of a run, drawn from its CSVs alone: the dissertation's
+//! 4.1-4.8 (cleaning and regression), 5.1-5.8 (accuracy, transfer) and the
+//! new ones (latency CDF per policy, share of requests per worker by input
+//! size, training cost full vs transfer). Each is a PNG and an SVG.
+
+pub mod chart;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use self::chart::{BarChart, Mark, Series, XyChart, save_bars, save_xy};
+use crate::results::RunDir;
+use crate::stages::accuracy::AccuracyRow;
+use crate::stages::cleaning::{CleaningRow, RegressionRow};
+use crate::stages::policies::PolicyRow;
+use crate::stages::transfer::{TransferAccuracyRow, TransferRow};
+
+/// Groups values by a key, keeping first-seen key order stable (sorted).
+fn group<T, K: Ord + Clone>(rows: &[T], key: impl Fn(&T) -> K) -> BTreeMap<K, Vec<&T>> {
+    let mut map: BTreeMap<K, Vec<&T>> = BTreeMap::new();
+    for row in rows {
+        map.entry(key(row)).or_default().push(row);
+    }
+    map
+}
+
+fn mean(values: impl Iterator<Item = f64>) -> f64 {
+    let (sum, n) = values.filter(|v| v.is_finite()).fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
+    if n == 0 { f64::NAN } else { sum / n as f64 }
+}
+
+/// Mean of `value` per input size, in size order.
+fn per_size<T>(rows: &[&T], size: impl Fn(&T) -> u64, value: impl Fn(&T) -> f64) -> Vec<(f64, f64)> {
+    group(rows, |r| size(r)).into_iter().map(|(s, rs)| (s as f64, mean(rs.iter().map(|r| value(r))))).filter(|p| p.1.is_finite()).collect()
+}
+
+/// Draws every figure the run's CSVs allow into `out`; returns their paths.
+pub fn render(run: &RunDir, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(out)?;
+    let mut made = Vec::new();
+    let mut save = |name: &str, chart: XyChart| -> anyhow::Result<()> {
+        let stem = out.join(name);
+        save_xy(&stem, &chart)?;
+        made.push(stem.with_extension("png"));
+        Ok(())
+    };
+    cleaning(run, &mut save)?;
+    accuracy(run, &mut save)?;
+    transfer(run, &mut save)?;
+    policies(run, &mut save)?;
+    let mut bars = transfer_cost(run, out)?;
+    made.append(&mut bars);
+    Ok(made)
+}
+
+type Save<'a> = dyn FnMut(&str, XyChart) -> anyhow::Result<()> + 'a;
+
+/// 4.1-4.6: durations against input size per worker, raw and cleaned;
+/// 4.7-4.8: the fitted line over the IQR-cleaned rows, R² in the legend.
+fn cleaning(run: &RunDir, save: &mut Save) -> anyhow::Result<()> {
+    let rows: Vec<CleaningRow> = run.read_csv("cleaning.csv")?;
+    let lines: Vec<RegressionRow> = run.read_csv("regression.csv")?;
+    for (worker, rows) in group(&rows, |r| r.worker.clone()) {
+        let functions = group(&rows, |r| r.function.clone());
+        for (label, kept) in [("raw", None), ("zscore", Some(true)), ("iqr", Some(false))] {
+            let series = functions
+                .iter()
+                .enumerate()
+                .map(|(i, (f, rs))| Series {
+                    label: f.clone(),
+                    points: rs
+                        .iter()
+                        .filter(|r| kept.is_none_or(|z| if z { r.kept_zscore } else { r.kept_iqr }))
+                        .map(|r| (r.input_size as f64, r.duration_ms))
+                        .collect(),
+                    mark: Mark::Points,
+                    colour: i,
+                })
+                .collect();
+            let title = format!(
+                "Durations on {worker}, {} (dissertation 4.1-4.6)",
+                if label == "raw" { "raw".into() } else { format!("{label}-cleaned") }
+            );
+            save(
+                &format!("cleaning-{worker}-{label}"),
+                XyChart { title, x_label: "input size (test cases)".into(), y_label: "duration (ms)".into(), series },
+            )?;
+        }
+        let mut series = Vec::new();
+        for (i, (f, rs)) in functions.iter().enumerate() {
+            series.push(Series {
+                label: f.clone(),
+                points: rs.iter().filter(|r| r.kept_iqr).map(|r| (r.input_size as f64, r.duration_ms)).collect(),
+                mark: Mark::Points,
+                colour: i,
+            });
+            if let Some(l) = lines.iter().find(|l| l.function == *f && l.worker == worker && l.cleaning == "iqr") {
+                let max = rs.iter().map(|r| r.input_size as f64).fold(0.0, f64::max);
+                series.push(Series {
+                    label: format!("{f} fit, R²={:.2}", l.r2),
+                    points: vec![(0.0, l.intercept_ms), (max, l.intercept_ms + l.slope_ms_per_input * max)],
+                    mark: Mark::Line,
+                    colour: i,
+                });
+            }
+        }
+        let title = format!("Least-squares fit on {worker}, IQR-cleaned (dissertation 4.7-4.8)");
+        save(
+            &format!("regression-{worker}"),
+            XyChart { title, x_label: "input size (test cases)".into(), y_label: "duration (ms)".into(), series },
+        )?;
+    }
+    Ok(())
+}
+
+/// 5.1-5.4: predicted against measured, per worker, incremental off and on.
+fn accuracy(run: &RunDir, save: &mut Save) -> anyhow::Result<()> {
+    let rows: Vec<AccuracyRow> = run.read_csv("accuracy.csv")?;
+    for ((worker, incremental), rows) in group(&rows, |r| (r.worker.clone(), r.incremental.clone())) {
+        let mut series = Vec::new();
+        for (i, (f, rs)) in group(&rows, |r| r.function.clone()).into_iter().enumerate() {
+            series.push(Series {
+                label: format!("{f} measured"),
+                points: per_size(&rs, |r| r.input_size, |r| r.actual_ms),
+                mark: Mark::Points,
+                colour: i,
+            });
+            series.push(Series {
+                label: format!("{f} predicted"),
+                points: per_size(&rs, |r| r.input_size, |r| r.predicted_ms),
+                mark: Mark::Line,
+                colour: i,
+            });
+        }
+        let title = format!("Predicted vs measured on {worker}, incremental learning {incremental} (5.1-5.4)");
+        save(
+            &format!("accuracy-{worker}-incremental-{incremental}"),
+            XyChart { title, x_label: "input size (test cases)".into(), y_label: "duration (ms), mean per size".into(), series },
+        )?;
+    }
+    Ok(())
+}
+
+/// 5.5-5.6: own training against transfer, predictions over measurements.
+fn transfer(run: &RunDir, save: &mut Save) -> anyhow::Result<()> {
+    let rows: Vec<TransferAccuracyRow> = run.read_csv("transfer_accuracy.csv")?;
+    for (worker, rows) in group(&rows, |r| r.worker.clone()) {
+        let mut series = Vec::new();
+        for (i, (pair, rs)) in group(&rows, |r| r.pair).into_iter().enumerate() {
+            let own: Vec<&TransferAccuracyRow> = rs.iter().map(|r| **r).filter(|r| r.arm == "own").collect();
+            let moved: Vec<&TransferAccuracyRow> = rs.iter().map(|r| **r).filter(|r| r.arm == "transfer").collect();
+            series.push(Series {
+                label: format!("pair {pair} measured"),
+                points: per_size(&own, |r| r.input_size, |r| r.actual_ms),
+                mark: Mark::Points,
+                colour: 2 * i,
+            });
+            series.push(Series {
+                label: format!("pair {pair} own model"),
+                points: per_size(&own, |r| r.input_size, |r| r.predicted_ms),
+                mark: Mark::Line,
+                colour: 2 * i,
+            });
+            series.push(Series {
+                label: format!("pair {pair} transferred"),
+                points: per_size(&moved, |r| r.input_size, |r| r.predicted_ms),
+                mark: Mark::Line,
+                colour: 2 * i + 1,
+            });
+        }
+        let title = format!("Own training vs transfer learning on {worker} (5.5-5.6)");
+        save(
+            &format!("transfer-{worker}"),
+            XyChart { title, x_label: "input size (test cases)".into(), y_label: "duration (ms), mean per size".into(), series },
+        )?;
+    }
+    Ok(())
+}
+
+/// New: latency CDF per policy, and the share of requests sent to each
+/// worker by input size under each policy.
+fn policies(run: &RunDir, save: &mut Save) -> anyhow::Result<()> {
+    let rows: Vec<PolicyRow> = run.read_csv("policies.csv")?;
+    for (load, rows) in group(&rows, |r| r.load.clone()) {
+        let series = group(&rows, |r| r.policy.clone())
+            .into_iter()
+            .enumerate()
+            .map(|(i, (policy, rs))| {
+                let mut latencies: Vec<f64> = rs.iter().map(|r| r.latency_ms).collect();
+                latencies.sort_by(f64::total_cmp);
+                let n = latencies.len() as f64;
+                let points = latencies.iter().enumerate().map(|(k, &l)| (l, (k + 1) as f64 / n)).collect();
+                Series { label: policy, points, mark: Mark::Line, colour: i }
+            })
+            .collect();
+        let title = format!("Latency CDF per policy, {load} loop");
+        save(
+            &format!("policies-latency-cdf-{load}"),
+            XyChart { title, x_label: "latency (ms)".into(), y_label: "fraction of requests".into(), series },
+        )?;
+        let first_worker = rows.iter().map(|r| r.worker.clone()).min().unwrap_or_default();
+        let series = group(&rows, |r| r.policy.clone())
+            .into_iter()
+            .enumerate()
+            .map(|(i, (policy, rs))| Series {
+                label: policy,
+                points: per_size(&rs, |r| r.input_size, |r| if r.worker == first_worker { 100.0 } else { 0.0 }),
+                mark: Mark::Line,
+                colour: i,
+            })
+            .collect();
+        let title = format!("Share of requests run on {first_worker} by input size, {load} loop");
+        save(
+            &format!("policies-share-{load}"),
+            XyChart { title, x_label: "input size (test cases)".into(), y_label: format!("requests on {first_worker} (%)"), series },
+        )?;
+    }
+    Ok(())
+}
+
+/// 5.7-5.8 and new: training invocations and wall time, full vs transfer.
+fn transfer_cost(run: &RunDir, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let rows: Vec<TransferRow> = run.read_csv("transfer.csv")?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let pairs: Vec<usize> = group(&rows, |r| r.pair).into_keys().collect();
+    let categories: Vec<String> = pairs.iter().map(|p| format!("pair {p}")).collect();
+    let value = |arm: &str, f: &dyn Fn(&TransferRow) -> f64| -> Vec<f64> {
+        pairs.iter().map(|p| rows.iter().find(|r| r.pair == *p && r.arm == arm).map_or(0.0, f)).collect()
+    };
+    let mut made = Vec::new();
+    for (name, label, f) in [
+        ("training-invocations", "training invocations", &(|r: &TransferRow| r.invocations as f64) as &dyn Fn(&TransferRow) -> f64),
+        ("training-time", "training wall time (s)", &|r: &TransferRow| r.wall_ms / 1000.0),
+    ] {
+        let chart = BarChart {
+            title: format!("{label}: own training vs transfer (5.7-5.8)"),
+            y_label: label.into(),
+            categories: categories.clone(),
+            groups: vec![("own (full)".into(), value("own", f)), ("transfer".into(), value("transfer", f))],
+        };
+        let stem = out.join(name);
+        save_bars(&stem, &chart)?;
+        made.push(stem.with_extension("png"));
+    }
+    Ok(made)
+}

@@ -1,0 +1,128 @@
+//! Invocation load through goose (the dissertation used JMeter).
+//!
+//! A stage hands over the exact requests it wants, in order; goose users
+//! take them from a shared queue, so the sequence is the stage's (and the
+//! seed's), whatever the shape: one user in sequence, N users in a closed
+//! loop, or a fixed arrival rate (open loop: request i is due at i/rate
+//! seconds and the user holding it waits until then, with enough users that
+//! a slow answer does not delay the next arrival; latency is measured from
+//! the send, never from the wait). Each answer's placement headers are
+//! recorded by the transaction itself.
+//!
+//! On a 2-core machine goose and the orchestrator share the CPU: latencies
+//! include that contention, and reports say so.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use goose::config::GooseConfiguration;
+use goose::prelude::*;
+use indicatif::ProgressBar;
+
+use crate::client::{Invoked, read_invocation};
+
+/// One request a stage wants sent. `tag` lets the stage find it again.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub function: String,
+    pub event: Arc<Vec<u8>>,
+    pub policy: Option<String>,
+    pub tag: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub tag: usize,
+    pub invoked: Invoked,
+    /// Seconds since the load started, when the request was sent.
+    pub sent_s: f64,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Shape {
+    Sequential,
+    Closed {
+        users: usize,
+    },
+    /// `rate` arrivals per second; the stage sends `rate × seconds` requests.
+    Open {
+        rate: usize,
+    },
+}
+
+struct Shared {
+    queue: Mutex<VecDeque<(usize, Request)>>,
+    /// Open loop: seconds between arrivals.
+    interval: Option<f64>,
+    records: Mutex<Vec<Record>>,
+    start: Instant,
+    progress: ProgressBar,
+}
+
+/// Sends every request with the given shape; returns one record per
+/// request answered, in completion order.
+pub async fn drive(host: &str, requests: Vec<Request>, shape: Shape, progress: ProgressBar) -> anyhow::Result<Vec<Record>> {
+    let total = requests.len();
+    progress.set_length(total as u64);
+    let interval = match shape {
+        Shape::Open { rate, .. } => Some(1.0 / rate.max(1) as f64),
+        _ => None,
+    };
+    let queue = Mutex::new(requests.into_iter().enumerate().collect());
+    let shared = Arc::new(Shared { queue, interval, records: Mutex::default(), start: Instant::now(), progress });
+    let mut args: Vec<String> = ["--host", host, "--increase-rate", "1000", "--quiet", "--quiet", "--no-print-metrics", "--no-telnet"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let users = match shape {
+        Shape::Sequential => 1,
+        Shape::Closed { users } => users,
+        Shape::Open { rate, .. } => (rate * 2).clamp(4, 64),
+    };
+    args.extend(["--users".to_string(), users.to_string(), "--iterations".to_string(), total.div_ceil(users).to_string()]);
+    let config = GooseConfiguration::parse_args_default(&args)?;
+    let task = shared.clone();
+    let transaction: TransactionFunction = Arc::new(move |user| {
+        let shared = task.clone();
+        Box::pin(async move { send_next(user, &shared).await })
+    });
+    GooseAttack::initialize_with_config(config)?
+        .register_scenario(scenario!("invoke").register_transaction(Transaction::new(transaction)))
+        .execute()
+        .await?;
+    shared.progress.finish_and_clear();
+    let records = std::mem::take(&mut *shared.records.lock().expect("records lock poisoned"));
+    Ok(records)
+}
+
+async fn send_next(user: &mut GooseUser, shared: &Shared) -> TransactionResult {
+    let next = shared.queue.lock().expect("queue lock poisoned").pop_front();
+    let Some((index, request)) = next else {
+        // Nothing left: idle briefly instead of spinning until goose stops.
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        return Ok(());
+    };
+    let mut builder = user
+        .get_request_builder(&GooseMethod::Post, &format!("/functions/{}/invoke", request.function))?
+        .header("content-type", "application/json")
+        .body(request.event.as_ref().clone());
+    if let Some(policy) = &request.policy {
+        builder = builder.header("x-hetfaas-policy", policy.as_str());
+    }
+    if let Some(interval) = shared.interval {
+        let due = shared.start + std::time::Duration::from_secs_f64(index as f64 * interval);
+        tokio::time::sleep_until(due.into()).await;
+    }
+    let sent = Instant::now();
+    let goose = user.request(GooseRequest::builder().set_request_builder(builder).name("invoke").build()).await?;
+    let latency_ms = sent.elapsed().as_secs_f64() * 1000.0;
+    if let Ok(response) = goose.response {
+        let invoked = read_invocation(response.status().as_u16(), response.headers(), latency_ms);
+        let _ = response.bytes().await;
+        let sent_s = sent.duration_since(shared.start).as_secs_f64();
+        shared.records.lock().expect("records lock poisoned").push(Record { tag: request.tag, invoked, sent_s });
+    }
+    shared.progress.inc(1);
+    Ok(())
+}

@@ -1,0 +1,104 @@
+//! Running a scenario end to end: start the orchestrator (in process, on an
+//! ephemeral port, or use `--target`), run the stages in order, write the
+//! summary and environment, then draw the figures and the report.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Context as _;
+
+use hetfaas::server::Server;
+
+use crate::client::Api;
+use crate::results::{RunDir, environment};
+use crate::scenario::{ALL_STAGES, Scenario, hash};
+use crate::stages::{self, Context};
+use crate::{figures, report};
+
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub scenario: PathBuf,
+    /// A running `hetfaas serve` to use instead of an in-process one.
+    pub target: Option<String>,
+    pub results: PathBuf,
+    pub figures: PathBuf,
+    pub quiet: bool,
+}
+
+/// Runs the scenario; returns its run directory.
+pub async fn run(options: &RunOptions) -> anyhow::Result<RunDir> {
+    let (scenario, text) = Scenario::load(&options.scenario)?;
+    let run = RunDir::create(&options.results, &scenario.name)?;
+    let started = Instant::now();
+    let mut config = scenario.orchestrator.clone();
+    config.listen = "127.0.0.1:0".parse().expect("a valid address");
+    config.data_dir = run.path("orchestrator");
+    config.seed = scenario.seed;
+    let server = match &options.target {
+        Some(_) => None,
+        None => Some(Server::start(&config).await.context("starting the in-process orchestrator")?),
+    };
+    let base = options.target.clone().unwrap_or_else(|| format!("http://{}", server.as_ref().expect("started").addr()));
+    let api = Api::new(&base, config.effective_admin_token());
+    let health: serde_json::Value = reqwest::get(format!("{base}/healthz")).await?.json().await?;
+    let workers: Vec<String> =
+        health["workers"].as_array().into_iter().flatten().filter_map(|w| w["name"].as_str().map(str::to_owned)).collect();
+    let mut ctx = Context::new(scenario.clone(), run.clone(), api, workers, options.quiet);
+    let timings = run_stages(&mut ctx).await;
+    if let Some(server) = server {
+        server.shutdown().await;
+    }
+    let timings = timings?;
+    let summary = serde_json::json!({
+        "scenario": scenario.name,
+        "seed": scenario.seed,
+        "scenario_hash": hash(&text),
+        "functions": ctx.imported.iter().map(|f| f.name.clone()).collect::<Vec<_>>(),
+        "stage_seconds": timings,
+        "wall_seconds": started.elapsed().as_secs_f64(),
+        "target": options.target.clone().unwrap_or_else(|| "in-process".into()),
+    });
+    run.write_json("summary.json", &summary)?;
+    let limits = health["workers"]
+        .as_array()
+        .map(|ws| ws.iter().map(|w| serde_json::json!({"worker": w["name"], "limits": w["details"]["limits"]})).collect::<Vec<_>>());
+    run.write_json("environment.json", &environment(&hash(&text), scenario.seed, &serde_json::json!(limits)))?;
+    std::fs::write(run.path("scenario.toml"), text)?;
+    render(&run, &options.figures)?;
+    Ok(run)
+}
+
+/// Runs the requested stages in their fixed order; `import` and `train`
+/// run whenever a later stage needs functions.
+async fn run_stages(ctx: &mut Context) -> anyhow::Result<serde_json::Map<String, serde_json::Value>> {
+    let s = ctx.scenario.clone();
+    let needs_functions = ALL_STAGES[2..].iter().any(|st| s.runs(st));
+    let mut timings = serde_json::Map::new();
+    for stage in ALL_STAGES {
+        let required = matches!(stage, "import" | "train") && needs_functions;
+        if !(s.runs(stage) || required) || (stage == "regression" && s.runs("cleaning")) {
+            continue;
+        }
+        let start = Instant::now();
+        match stage {
+            "import" => stages::import::run(ctx)?,
+            "train" => stages::train::run(ctx).await?,
+            "cleaning" | "regression" => stages::cleaning::run(ctx, s.runs("regression")).await?,
+            "accuracy" => stages::accuracy::run(ctx).await?,
+            "transfer" => stages::transfer::run(ctx).await?,
+            _ => stages::policies::run(ctx).await?,
+        }
+        let seconds = start.elapsed().as_secs_f64();
+        ctx.say(&format!("{stage}: done in {seconds:.1} s"));
+        timings.insert(stage.into(), seconds.into());
+    }
+    Ok(timings)
+}
+
+/// Figures into `<figures>/<scenario>/`, `report.md` into the run.
+pub fn render(run: &RunDir, figures_root: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let out = figures_root.join(run.scenario());
+    let made = figures::render(run, &out)?;
+    report::write(run, &out)?;
+    Ok(made)
+}

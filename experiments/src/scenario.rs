@@ -1,0 +1,255 @@
+//! A scenario: one TOML file describing a whole experiment (SPEC section
+//! 11). Every key has a default; `scenarios/README.md` lists them all.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use hetfaas::config::Config;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Names the results and figures directories.
+    pub name: String,
+    #[serde(default)]
+    pub seed: u64,
+    #[serde(default)]
+    pub dataset: Dataset,
+    /// The in-process orchestrator's configuration, as in `hetfaas.toml`
+    /// (`listen` and `data_dir` are chosen by the harness).
+    #[serde(default)]
+    pub orchestrator: Config,
+    #[serde(default)]
+    pub stages: Stages,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dataset {
+    #[serde(default = "default_dataset")]
+    pub path: PathBuf,
+    #[serde(default = "default_specs")]
+    pub specs: PathBuf,
+    #[serde(default = "default_problems")]
+    pub problems: Vec<String>,
+    #[serde(default = "default_per_problem")]
+    pub per_problem: usize,
+    /// Generated test cases per problem (the dissertation's 1000 inputs).
+    #[serde(default = "default_cases")]
+    pub cases: usize,
+}
+
+fn default_dataset() -> PathBuf {
+    "datasets/codenet-sample".into()
+}
+fn default_specs() -> PathBuf {
+    "datasets/specs".into()
+}
+fn default_problems() -> Vec<String> {
+    vec!["p00002".into(), "p02388".into()]
+}
+fn default_per_problem() -> usize {
+    2
+}
+fn default_cases() -> usize {
+    1000
+}
+
+impl Default for Dataset {
+    fn default() -> Self {
+        toml::from_str("").expect("defaults are valid")
+    }
+}
+
+/// Which stages run, and their parameters.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Stages {
+    #[serde(default = "default_run")]
+    pub run: Vec<String>,
+    #[serde(default)]
+    pub cleaning: Charted,
+    #[serde(default)]
+    pub accuracy: Accuracy,
+    #[serde(default)]
+    pub transfer: Transfer,
+    #[serde(default)]
+    pub policies: Policies,
+}
+
+pub const ALL_STAGES: [&str; 7] = ["import", "train", "cleaning", "regression", "accuracy", "transfer", "policies"];
+
+fn default_run() -> Vec<String> {
+    ALL_STAGES.iter().map(|s| s.to_string()).collect()
+}
+
+impl Default for Stages {
+    fn default() -> Self {
+        toml::from_str("").expect("defaults are valid")
+    }
+}
+
+/// How many functions the cleaning and regression figures show.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Charted {
+    #[serde(default = "default_charted")]
+    pub functions: usize,
+}
+
+fn default_charted() -> usize {
+    3
+}
+
+impl Default for Charted {
+    fn default() -> Self {
+        Charted { functions: default_charted() }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Accuracy {
+    #[serde(default = "default_seen")]
+    pub seen: Vec<u64>,
+    #[serde(default = "default_unseen")]
+    pub unseen: Vec<u64>,
+    /// Invocations per input size and worker.
+    #[serde(default = "default_repetitions")]
+    pub repetitions: usize,
+    /// Functions measured.
+    #[serde(default = "default_charted")]
+    pub functions: usize,
+}
+
+fn default_seen() -> Vec<u64> {
+    vec![10, 50, 500, 1000]
+}
+fn default_unseen() -> Vec<u64> {
+    vec![1001, 1100, 1250, 2000]
+}
+fn default_repetitions() -> usize {
+    100
+}
+
+impl Default for Accuracy {
+    fn default() -> Self {
+        toml::from_str("").expect("defaults are valid")
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Transfer {
+    /// Problems whose second solution is trained both ways.
+    #[serde(default = "default_pairs")]
+    pub pairs: usize,
+    /// Fresh invocations per size and worker to measure each arm's accuracy.
+    #[serde(default = "default_transfer_repetitions")]
+    pub repetitions: usize,
+    #[serde(default = "default_transfer_sizes")]
+    pub sizes: Vec<u64>,
+}
+
+fn default_pairs() -> usize {
+    2
+}
+fn default_transfer_repetitions() -> usize {
+    5
+}
+fn default_transfer_sizes() -> Vec<u64> {
+    vec![10, 250, 500, 1000]
+}
+
+impl Default for Transfer {
+    fn default() -> Self {
+        toml::from_str("").expect("defaults are valid")
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policies {
+    #[serde(default = "default_policies")]
+    pub policies: Vec<String>,
+    /// Input sizes of the mixed workload (drawn uniformly, seeded).
+    #[serde(default = "default_mix_sizes")]
+    pub sizes: Vec<u64>,
+    /// Closed loop: this many users, each sending its next request when the
+    /// previous one is answered.
+    #[serde(default = "default_users")]
+    pub users: usize,
+    #[serde(default = "default_requests_per_user")]
+    pub requests_per_user: usize,
+    /// Open loop: requests per second, whatever the response times, for
+    /// `open_seconds` (0 skips the open loop).
+    #[serde(default = "default_open_rate")]
+    pub open_rate: usize,
+    #[serde(default = "default_open_seconds")]
+    pub open_seconds: usize,
+}
+
+fn default_policies() -> Vec<String> {
+    ["predicted", "edge-only", "cloud-only", "round-robin", "random"].iter().map(|s| s.to_string()).collect()
+}
+fn default_mix_sizes() -> Vec<u64> {
+    vec![1, 10, 100, 250, 500, 1000]
+}
+fn default_users() -> usize {
+    4
+}
+fn default_requests_per_user() -> usize {
+    50
+}
+fn default_open_rate() -> usize {
+    10
+}
+fn default_open_seconds() -> usize {
+    20
+}
+
+impl Default for Policies {
+    fn default() -> Self {
+        toml::from_str("").expect("defaults are valid")
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    #[error("cannot read scenario {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("invalid scenario {path}: {source}")]
+    Parse { path: PathBuf, source: Box<toml::de::Error> },
+    #[error("invalid scenario {path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+impl Scenario {
+    /// Reads and checks a scenario; relative dataset paths are resolved
+    /// against the current directory (the repository root, normally).
+    pub fn load(path: &Path) -> Result<(Scenario, String), ScenarioError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read { path: path.into(), source })?;
+        let scenario: Scenario = toml::from_str(&text).map_err(|e| ScenarioError::Parse { path: path.into(), source: Box::new(e) })?;
+        let invalid = |message: String| ScenarioError::Invalid { path: path.into(), message };
+        if let Some(stage) = scenario.stages.run.iter().find(|s| !ALL_STAGES.contains(&s.as_str())) {
+            return Err(invalid(format!("unknown stage {stage:?}; stages are {}", ALL_STAGES.join(", "))));
+        }
+        if let Some(p) = scenario.stages.policies.policies.iter().find(|p| hetfaas::routing::PolicyKind::parse(p).is_none()) {
+            return Err(invalid(format!("unknown policy {p:?}")));
+        }
+        hetfaas::function::validate_name(&scenario.name)
+            .map_err(|_| invalid(format!("name {:?} must be lowercase letters, digits and '-'", scenario.name)))?;
+        Ok((scenario, text))
+    }
+
+    pub fn runs(&self, stage: &str) -> bool {
+        self.stages.run.iter().any(|s| s == stage)
+    }
+}
+
+/// A stable hash of the scenario's text, recorded with every run.
+pub fn hash(text: &str) -> String {
+    let h = text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    format!("{h:016x}")
+}

@@ -1,0 +1,91 @@
+//! The stages of a scenario (SPEC section 11), run in order. Each writes
+//! its raw rows to one CSV in the run directory; figures and the report are
+//! made from those CSVs alone (see `crate::render`).
+
+pub mod accuracy;
+pub mod cleaning;
+pub mod import;
+pub mod policies;
+pub mod train;
+pub mod transfer;
+
+use std::sync::Arc;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+
+use codenet_loader::import::Imported;
+
+use crate::client::Api;
+use crate::results::RunDir;
+use crate::scenario::Scenario;
+
+/// What every stage can reach.
+pub struct Context {
+    pub scenario: Scenario,
+    pub run: RunDir,
+    pub api: Api,
+    pub imported: Vec<Imported>,
+    /// Worker names in configuration order.
+    pub workers: Vec<String>,
+    progress: Option<MultiProgress>,
+}
+
+impl Context {
+    pub fn new(scenario: Scenario, run: RunDir, api: Api, workers: Vec<String>, quiet: bool) -> Context {
+        Context { scenario, run, api, imported: Vec::new(), workers, progress: (!quiet).then(MultiProgress::new) }
+    }
+
+    /// A progress bar with counts and ETA, or a hidden one with `--quiet`.
+    pub fn bar(&self, stage: &str, len: u64) -> ProgressBar {
+        let Some(multi) = &self.progress else { return ProgressBar::hidden() };
+        let bar = multi.add(ProgressBar::new(len));
+        bar.set_style(
+            ProgressStyle::with_template("{prefix:>10} [{bar:30}] {pos}/{len} {elapsed_precise} eta {eta}")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        bar.set_prefix(stage.to_owned());
+        bar
+    }
+
+    /// Tells the user something without breaking the progress bars.
+    pub fn say(&self, line: &str) {
+        match &self.progress {
+            Some(multi) => {
+                let _ = multi.println(line);
+            }
+            None => tracing::info!("{line}"),
+        }
+    }
+
+    /// A seeded generator for one purpose, so stages do not disturb each
+    /// other's draws.
+    pub fn rng(&self, purpose: &str) -> StdRng {
+        let salt = purpose.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+        StdRng::seed_from_u64(self.scenario.seed ^ salt)
+    }
+
+    /// The first `n` imported functions, one per problem first, so that
+    /// figures show different problems before different solutions.
+    pub fn charted(&self, n: usize) -> Vec<&Imported> {
+        let mut firsts: Vec<&Imported> = Vec::new();
+        let mut rest: Vec<&Imported> = Vec::new();
+        for f in &self.imported {
+            if firsts.iter().any(|g| g.submission.problem_id == f.submission.problem_id) {
+                rest.push(f);
+            } else {
+                firsts.push(f);
+            }
+        }
+        firsts.into_iter().chain(rest).take(n).collect()
+    }
+}
+
+/// An event of `size` test cases drawn from the function's cases.
+pub fn event(f: &Imported, size: u64, rng: &mut StdRng) -> Arc<Vec<u8>> {
+    let cases: Vec<&String> = (0..size).filter_map(|_| f.cases.choose(rng)).collect();
+    Arc::new(serde_json::to_vec(&cases).expect("strings serialise"))
+}

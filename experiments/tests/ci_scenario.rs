@@ -1,0 +1,114 @@
+//! `scenarios/ci.toml` end to end with real `python3`: every stage leaves
+//! rows, every figure is a real picture, the report has its tables, `plot`
+//! redraws the same figures from the stored rows, and the same seed selects
+//! the same functions and inputs and sends the same invocations in the same
+//! order.
+
+use std::path::{Path, PathBuf};
+
+use hetfaas_experiments::results::RunDir;
+use hetfaas_experiments::runner::{RunOptions, render, run};
+
+const STAGE_FILES: [&str; 8] =
+    ["import.csv", "train.csv", "cleaning.csv", "regression.csv", "accuracy.csv", "transfer.csv", "transfer_accuracy.csv", "policies.csv"];
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().unwrap()
+}
+
+async fn run_ci(out: &Path) -> RunDir {
+    // Scenario paths (datasets/...) are relative to the repository root.
+    std::env::set_current_dir(root()).unwrap();
+    let options = RunOptions {
+        scenario: root().join("scenarios/ci.toml"),
+        target: None,
+        results: out.join("results"),
+        figures: out.join("figures"),
+        quiet: true,
+    };
+    run(&options).await.expect("the ci scenario runs")
+}
+
+fn rows(path: &Path) -> Vec<csv::StringRecord> {
+    csv::Reader::from_path(path).unwrap().records().map(|r| r.unwrap()).collect()
+}
+
+/// Decodes a PNG and counts its distinct colours: a blank or broken
+/// figure has one or two.
+fn colours(png: &Path) -> usize {
+    let image = image::open(png).unwrap_or_else(|e| panic!("{}: {e}", png.display())).to_rgb8();
+    assert_eq!(image.dimensions(), (960, 600), "{}", png.display());
+    let mut seen: Vec<[u8; 3]> = image.pixels().map(|p| p.0).collect();
+    seen.sort_unstable();
+    seen.dedup();
+    seen.len()
+}
+
+fn pngs(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "png")).collect();
+    files.sort();
+    files
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ci_scenario_produces_rows_figures_and_a_report_and_repeats_for_its_seed() {
+    let out = tempfile::tempdir().unwrap();
+    let first = run_ci(out.path()).await;
+    for file in STAGE_FILES {
+        assert!(!rows(&first.path(file)).is_empty(), "{file} has rows");
+    }
+    let figures = out.path().join("figures/ci");
+    let made = pngs(&figures);
+    for name in [
+        "cleaning-edge-raw",
+        "cleaning-cloud-iqr",
+        "regression-edge",
+        "accuracy-edge-incremental-on",
+        "transfer-cloud",
+        "policies-latency-cdf-closed",
+        "training-invocations",
+    ] {
+        assert!(made.iter().any(|p| p.file_stem().unwrap() == name), "figure {name} among {made:?}");
+    }
+    for png in &made {
+        assert!(colours(png) > 20, "{} has real content", png.display());
+        assert!(png.with_extension("svg").exists());
+    }
+    let report = std::fs::read_to_string(first.path("report.md")).unwrap();
+    for heading in ["## Prediction accuracy", "## Training cost", "## Routing policies"] {
+        assert!(report.contains(heading), "report.md has {heading}:\n{report}");
+    }
+    assert!(report.contains("| predicted |") && report.contains("| edge | seen |"), "{report}");
+
+    let redrawn = out.path().join("redrawn");
+    render(&RunDir::open(&first.dir).unwrap(), &redrawn).unwrap();
+    let again = pngs(&redrawn.join("ci"));
+    assert_eq!(
+        again.iter().map(|p| p.file_name().unwrap().to_owned()).collect::<Vec<_>>(),
+        made.iter().map(|p| p.file_name().unwrap().to_owned()).collect::<Vec<_>>()
+    );
+    for (a, b) in made.iter().zip(&again) {
+        assert!(std::fs::read(a).unwrap() == std::fs::read(b).unwrap(), "{} is redrawn identically", a.display());
+    }
+
+    let second = run_ci(out.path()).await;
+    assert_eq!(rows(&first.path("import.csv")), rows(&second.path("import.csv")), "same functions selected");
+    let order = |run: &RunDir| {
+        rows(&run.path("accuracy.csv")).iter().map(|r| format!("{}/{}/{}/{}", &r[0], &r[1], &r[3], &r[4])).collect::<Vec<_>>()
+    };
+    assert_eq!(order(&first), order(&second), "same invocations in the same order");
+    let inputs = |run: &RunDir| {
+        let dir = run.path("functions");
+        let mut all: Vec<(String, String)> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| {
+                let path = e.unwrap().path();
+                (std::fs::read_to_string(path.join("main.py")).unwrap(), std::fs::read_to_string(path.join("cases.json")).unwrap())
+            })
+            .collect();
+        all.sort();
+        all
+    };
+    assert_eq!(inputs(&first), inputs(&second), "same handlers and generated inputs");
+}
