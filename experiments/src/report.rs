@@ -160,11 +160,17 @@ fn policy_table(run: &RunDir, out: &mut String) -> PolarsResult<()> {
             (0..df.height()).filter(|&i| loads.get(i) == Some(load.as_str()) && policies.get(i) == Some(policy.as_str())).collect();
         let mut values: Vec<f64> = rows.iter().filter_map(|&i| latency.get(i)).collect();
         values.sort_by(f64::total_cmp);
-        let mean = values.iter().sum::<f64>() / values.len().max(1) as f64;
+        // Point percentiles from an HDR histogram in microseconds (three
+        // significant digits); their intervals by resampling the raw values.
+        let mut histogram = hdrhistogram::Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3).expect("valid bounds: 1 µs to an hour");
+        for v in &values {
+            histogram.saturating_record(((v * 1000.0).round() as u64).max(1));
+        }
         let cell = |p: f64| {
             let (lo, hi) = bootstrap(&values, p);
-            format!("{:.1} [{lo:.1}, {hi:.1}]", percentile(&values, p))
+            format!("{:.1} [{lo:.1}, {hi:.1}]", histogram.value_at_quantile(p) as f64 / 1000.0)
         };
+        let mean = histogram.mean() / 1000.0;
         let mut share: Vec<(String, usize)> = Vec::new();
         for &i in &rows {
             let w = workers.get(i).unwrap_or("none").to_owned();
