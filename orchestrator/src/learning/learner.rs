@@ -221,21 +221,8 @@ mod tests {
 
     fn row(i: u64) -> ExecutionRecord {
         let size = (i * 37) % 1000 + 1;
-        ExecutionRecord {
-            function: "f".into(),
-            worker: "edge".into(),
-            input_size: size,
-            duration_ms: 10.0 + 0.2 * size as f64 + ((i * 11) % 5) as f64 - 2.0 + if i % 40 == 7 { 500.0 } else { 0.0 },
-            success: true,
-            error: None,
-            predicted_ms: Default::default(),
-            policy: "predicted".into(),
-            started_at_ms: i as i64,
-            cold: false,
-            training: false,
-            cpu_ms: None,
-            maxrss_kb: None,
-        }
+        let spike = if i % 40 == 7 { 500.0 } else { 0.0 };
+        ExecutionRecord::sample("edge", size, 10.0 + 0.2 * size as f64 + ((i * 11) % 5) as f64 - 2.0 + spike, i as i64)
     }
 
     /// Feeds the same stream to a learner in `mode` the way the recorder

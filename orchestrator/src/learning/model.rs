@@ -148,21 +148,7 @@ mod tests {
     use crate::learning::cleaning::Method;
 
     fn row(i: u64, size: u64, duration_ms: f64) -> ExecutionRecord {
-        ExecutionRecord {
-            function: "f".into(),
-            worker: "edge".into(),
-            input_size: size,
-            duration_ms,
-            success: true,
-            error: None,
-            predicted_ms: Default::default(),
-            policy: "predicted".into(),
-            started_at_ms: i as i64,
-            cold: false,
-            training: false,
-            cpu_ms: None,
-            maxrss_kb: None,
-        }
+        ExecutionRecord::sample("edge", size, duration_ms, i as i64)
     }
 
     /// A stream around y = 20 + 0.3x with deterministic noise and a spike

@@ -87,19 +87,10 @@ mod tests {
 
     fn row(worker: &str, size: u64, duration_ms: f64) -> ExecutionRecord {
         ExecutionRecord {
-            function: "f".into(),
-            worker: worker.into(),
-            input_size: size,
-            duration_ms,
-            success: true,
-            error: None,
-            predicted_ms: Default::default(),
-            policy: "predicted".into(),
-            started_at_ms: 0,
-            cold: false,
             training: true,
             cpu_ms: Some(size as f64 / 10.0),
             maxrss_kb: Some(10_240),
+            ..ExecutionRecord::sample(worker, size, duration_ms, 0)
         }
     }
 

@@ -51,6 +51,28 @@ pub struct ExecutionRecord {
     pub maxrss_kb: Option<u64>,
 }
 
+#[cfg(test)]
+impl ExecutionRecord {
+    /// A successful warm row of function `f`, for unit tests.
+    pub(crate) fn sample(worker: &str, input_size: u64, duration_ms: f64, started_at_ms: i64) -> ExecutionRecord {
+        ExecutionRecord {
+            function: "f".into(),
+            worker: worker.into(),
+            input_size,
+            duration_ms,
+            success: true,
+            error: None,
+            predicted_ms: BTreeMap::new(),
+            policy: "predicted".into(),
+            started_at_ms,
+            cold: false,
+            training: false,
+            cpu_ms: None,
+            maxrss_kb: None,
+        }
+    }
+}
+
 /// A duration model of one function on one worker, as plain data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelRecord {
