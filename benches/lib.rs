@@ -1,0 +1,2 @@
+//! Criterion benchmarks of hetfaas live in `benches/`; see `README.md`.
+//! This crate has no library code of its own.
