@@ -248,8 +248,13 @@ impl Scenario {
     }
 }
 
+/// FNV-1a: a stable 64-bit hash (std's hasher may change between releases,
+/// and seeds derived from names must not).
+pub fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
 /// A stable hash of the scenario's text, recorded with every run.
 pub fn hash(text: &str) -> String {
-    let h = text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
-    format!("{h:016x}")
+    format!("{:016x}", fnv1a(text))
 }

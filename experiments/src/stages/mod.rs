@@ -64,8 +64,7 @@ impl Context {
     /// A seeded generator for one purpose, so stages do not disturb each
     /// other's draws.
     pub fn rng(&self, purpose: &str) -> StdRng {
-        let salt = purpose.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
-        StdRng::seed_from_u64(self.scenario.seed ^ salt)
+        StdRng::seed_from_u64(self.scenario.seed ^ crate::scenario::fnv1a(purpose))
     }
 
     /// The first `n` imported functions, one per problem first, so that
