@@ -7,7 +7,6 @@
 //! fails its sample, or cannot be checked, is reported and skipped: nothing
 //! unverified is ever used.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use rand::SeedableRng;
@@ -191,13 +190,4 @@ pub fn write_out(report: &ImportReport, out: &Path) -> Result<(), ImportError> {
         writer.serialize(row).map_err(|e| fail(&path, &e))?;
     }
     writer.flush().map_err(|e| fail(&path, &e))
-}
-
-/// Imported handlers per problem, for reports.
-pub fn by_problem(report: &ImportReport) -> BTreeMap<&str, Vec<&Imported>> {
-    let mut map: BTreeMap<&str, Vec<&Imported>> = BTreeMap::new();
-    for f in &report.imported {
-        map.entry(f.submission.problem_id.as_str()).or_default().push(f);
-    }
-    map
 }

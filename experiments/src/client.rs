@@ -100,11 +100,6 @@ impl Api {
         self.json(self.request(reqwest::Method::PUT, "/learning").json(&body), "switching incremental learning").await.map(drop)
     }
 
-    /// Waits until every recorded execution of `name` has been learned.
-    pub async fn catch_up(&self, name: &str) -> anyhow::Result<Value> {
-        self.json(self.request(reqwest::Method::PUT, &format!("/train/incremental/{name}")), "waiting for learning").await
-    }
-
     /// Invokes once, optionally under a named policy.
     pub async fn invoke(&self, name: &str, event: &[u8], policy: Option<&str>) -> anyhow::Result<Invoked> {
         let mut request = self.request(reqwest::Method::POST, &format!("/functions/{name}/invoke")).body(event.to_vec());

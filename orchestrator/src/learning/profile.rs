@@ -25,15 +25,6 @@ use crate::store::ExecutionRecord;
 /// Input sizes whose durations are features (dissertation 4.3.5).
 pub const FEATURE_SIZES: [u64; 6] = [1, 100, 200, 500, 750, 1000];
 
-/// Names of the features, in vector order, for reports.
-pub fn feature_names(workers: &[String]) -> Vec<String> {
-    let mut names: Vec<String> =
-        workers.iter().flat_map(|w| FEATURE_SIZES.iter().map(move |s| format!("ln_duration_ms[{w},{s}]"))).collect();
-    names.push("ln_cpu_ms[1000]".into());
-    names.push("ln_maxrss_mb".into());
-    names
-}
-
 /// The feature vector from a function's successful warm executions, or
 /// `None` if some worker has fewer than three distinct sizes to fit.
 pub fn features(rows: &[ExecutionRecord], workers: &[String]) -> Option<Vec<f64>> {
@@ -103,7 +94,7 @@ mod tests {
         rows.extend(sizes.iter().map(|&s| row("cloud", s, 20.0 + (s * s) as f64 / 1e4)));
         rows[3].duration_ms += 0.5;
         let f = features(&rows, &workers).unwrap();
-        assert_eq!(f.len(), feature_names(&workers).len());
+        assert_eq!(f.len(), 2 * FEATURE_SIZES.len() + 2, "six durations per worker, CPU time, memory");
         let close = |got: f64, want: f64| (got.exp_m1() - want).abs() / want < 0.05;
         assert!(close(f[5], 12.0), "edge at 1000: {}", f[5].exp_m1());
         assert!(close(f[6 + 4], 20.0 + 56.25), "cloud at 750: {}", f[10].exp_m1());

@@ -21,7 +21,7 @@ use tokio::task::JoinHandle;
 pub use self::invoke::{Invocation, InvokeError, InvokeRequest};
 pub use self::lifecycle::{CreateError, FunctionView};
 use self::registry::Registry;
-pub use self::training::{TrainingConfig, TrainingReport, event_of_size};
+pub use self::training::TrainingConfig;
 use crate::config::Config;
 use crate::function::Tier;
 use crate::learning::learner::Learner;
