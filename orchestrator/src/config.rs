@@ -176,6 +176,16 @@ mod tests {
         assert_eq!(example, Config::default());
     }
 
+    #[cfg(all(feature = "aws", feature = "knative", feature = "docker", feature = "scylla"))]
+    #[test]
+    fn the_real_infrastructure_example_is_valid() {
+        let config: Config = toml::from_str(include_str!("../../deploy/real-infrastructure.toml")).unwrap();
+        config.validate().unwrap();
+        assert!(matches!(&config.workers[0].platform, PlatformConfig::Knative(k) if k.cpu.as_deref() == Some("50m")));
+        assert!(matches!(&config.workers[1].platform, PlatformConfig::Lambda(l) if l.build.is_some()));
+        assert!(matches!(&config.store, StoreConfig::Scylla(s) if s.bucket_hours == 24));
+    }
+
     #[test]
     fn typos_are_reported_not_ignored() {
         let err = toml::from_str::<Config>("[[workers]]\nname = \"e\"\ntier = \"edge\"\nkind = \"local\"\ncpus = 1\n").unwrap_err();

@@ -10,7 +10,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use hetfaas::config::Config;
-use hetfaas::node::Node;
+use hetfaas::node::{Node, NodeOptions};
 use hetfaas::platform::local::LocalConfig;
 use hetfaas::server::{Server, termination};
 
@@ -46,6 +46,10 @@ enum Command {
         config: Option<PathBuf>,
         #[arg(long, default_value_t = 0)]
         seed: u64,
+        /// Invocations of one function in flight before answering 429, like
+        /// Lambda's reserved concurrency; unset queues them instead.
+        #[arg(long)]
+        max_concurrency: Option<usize>,
     },
     /// Deploy a function from a directory holding main.py (or a .py file).
     Deploy(cli::DeployArgs),
@@ -63,7 +67,9 @@ async fn main() -> anyhow::Result<()> {
         .init();
     match Args::parse().command {
         Command::Serve { config, listen, data_dir } => serve(config, listen, data_dir).await,
-        Command::Node { listen, data_dir, config, seed } => node(listen, data_dir, config, seed).await,
+        Command::Node { listen, data_dir, config, seed, max_concurrency } => {
+            node(listen, data_dir, config, seed, NodeOptions { max_concurrency }).await
+        }
         Command::Deploy(args) => cli::deploy(args).await,
         Command::Invoke(args) => cli::invoke(args).await,
         Command::Functions(client) => cli::functions(client).await,
@@ -84,7 +90,7 @@ async fn serve(path: Option<PathBuf>, listen: Option<SocketAddr>, data_dir: Opti
     Ok(())
 }
 
-async fn node(listen: SocketAddr, data_dir: PathBuf, path: Option<PathBuf>, seed: u64) -> anyhow::Result<()> {
+async fn node(listen: SocketAddr, data_dir: PathBuf, path: Option<PathBuf>, seed: u64, options: NodeOptions) -> anyhow::Result<()> {
     let config: LocalConfig = match &path {
         Some(path) => {
             let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
@@ -92,7 +98,7 @@ async fn node(listen: SocketAddr, data_dir: PathBuf, path: Option<PathBuf>, seed
         }
         None => LocalConfig::default(),
     };
-    let node = Node::start(listen, &data_dir, config, seed).await.context("starting the node")?;
+    let node = Node::start(listen, &data_dir, config, seed, options).await.context("starting the node")?;
     termination().await;
     node.shutdown().await;
     Ok(())

@@ -7,7 +7,7 @@ mod common;
 use common::{SQUARES, TestServer, local_worker};
 use hetfaas::config::WorkerConfig;
 use hetfaas::function::Tier;
-use hetfaas::node::Node;
+use hetfaas::node::{Node, NodeOptions};
 use hetfaas::platform::PlatformConfig;
 use hetfaas::platform::local::LocalConfig;
 use hetfaas::platform::node::NodeConfig;
@@ -16,7 +16,8 @@ use serde_json::json;
 #[tokio::test]
 async fn when_the_cloud_is_unreachable_the_edge_serves_everything() {
     let node_dir = tempfile::tempdir().unwrap();
-    let node = Node::start("127.0.0.1:0".parse().unwrap(), node_dir.path(), LocalConfig::default(), 1).await.unwrap();
+    let node =
+        Node::start("127.0.0.1:0".parse().unwrap(), node_dir.path(), LocalConfig::default(), 1, NodeOptions::default()).await.unwrap();
     let cloud = WorkerConfig {
         name: "cloud".into(),
         tier: Tier::Cloud,

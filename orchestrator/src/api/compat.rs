@@ -64,8 +64,7 @@ pub async fn credentials(
     require(app.admin_token.as_deref(), &headers)?;
     let values: BTreeMap<String, String> = parse_json(&body?)?;
     app.orchestrator
-        .store()
-        .put_credentials(&scope.scope, &values)
+        .set_credentials(&scope.scope, &values)
         .await
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "store_error", e.to_string()))?;
     Ok(StatusCode::NO_CONTENT)

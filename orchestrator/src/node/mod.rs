@@ -1,37 +1,34 @@
 //! `hetfaas node`: one local platform served as its own process.
 //!
-//! It speaks the AWS Lambda Invoke API subset
-//! (`POST /2015-03-31/functions/{name}/invocations`; a handler error is a 200
-//! with `X-Amz-Function-Error` and a Lambda error body), plus a small deploy
-//! API and `/healthz`. The orchestrator's `node` platform is its client; it
-//! is also how a small edge device becomes a worker without Kubernetes.
+//! It speaks two dialects of Lambda (see [`lambda_api`]): the Invoke API
+//! subset and the runtime-interface-emulator path that Lambda container
+//! images (and so Knative services built from them) answer on. Beside them
+//! sit a small deploy API and `/healthz`. The orchestrator's `node`,
+//! `lambda` and `knative` platforms are its clients in tests; it is also how
+//! a small edge device becomes a worker without Kubernetes.
 
+mod lambda_api;
+
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path as UrlPath, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{post, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
+pub use self::lambda_api::{COLD_HEADER, ERROR_KIND_HEADER, FUNCTION_ERROR_HEADER, PROFILE_HEADER};
 use crate::api::error::{ApiError, MAX_BODY, parse_json};
 use crate::function::FunctionSpec;
 use crate::platform::local::{LocalConfig, LocalPlatform};
-use crate::platform::{DeployError, Platform, PlatformError, StartError, Utilisation};
+use crate::platform::{DeployError, Platform, StartError, Utilisation};
 use crate::server::Listening;
-
-/// Set, as in Lambda, when the body is the handler's error, not its result.
-pub const FUNCTION_ERROR_HEADER: &str = "x-amz-function-error";
-/// Which kind of function error (`raised`, `timeout`, `exited`, `out_of_memory`).
-pub const ERROR_KIND_HEADER: &str = "x-hetfaas-error-kind";
-pub const COLD_HEADER: &str = "x-hetfaas-cold";
-/// The call's CPU time and peak memory, as JSON.
-pub const PROFILE_HEADER: &str = "x-hetfaas-profile";
 
 /// The body of `GET /healthz`.
 #[derive(Debug, Serialize, Deserialize)]
@@ -41,11 +38,29 @@ pub struct NodeHealth {
     pub details: serde_json::Value,
 }
 
+/// How a node behaves beyond its local platform's settings.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NodeOptions {
+    /// Invocations of one function in flight at once before the node answers
+    /// 429 `TooManyRequestsException`, as Lambda does past a function's
+    /// reserved concurrency. `None` queues instead (the local pool's limit).
+    pub max_concurrency: Option<usize>,
+}
+
 /// A running node: its platform and its listener.
 #[derive(Debug)]
 pub struct Node {
-    platform: Arc<LocalPlatform>,
+    shared: Arc<Shared>,
     listening: Listening,
+}
+
+/// What every handler of a node reads.
+#[derive(Debug)]
+struct Shared {
+    platform: LocalPlatform,
+    options: NodeOptions,
+    /// Deployed function → invocations in flight.
+    functions: Mutex<HashMap<String, usize>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -57,17 +72,26 @@ pub enum NodeError {
 }
 
 impl Node {
-    pub async fn start(listen: SocketAddr, data_dir: &Path, config: LocalConfig, seed: u64) -> Result<Node, NodeError> {
-        let platform = Arc::new(LocalPlatform::start("node", config, data_dir, seed)?);
+    pub async fn start(
+        listen: SocketAddr,
+        data_dir: &Path,
+        config: LocalConfig,
+        seed: u64,
+        options: NodeOptions,
+    ) -> Result<Node, NodeError> {
+        let platform = LocalPlatform::start("node", config, data_dir, seed)?;
+        let shared = Arc::new(Shared { platform, options, functions: Mutex::default() });
         let router = Router::new()
             .route("/functions/{name}", put(deploy).delete(remove))
-            .route("/2015-03-31/functions/{name}/invocations", post(invoke))
+            .route("/2015-03-31/functions/function/invocations", post(lambda_api::invoke_only))
+            .route("/2015-03-31/functions/{name}/invocations", post(lambda_api::invoke_named))
+            .route("/{name}/2015-03-31/functions/function/invocations", post(lambda_api::invoke_named))
             .route("/healthz", axum::routing::get(health))
             .layer(DefaultBodyLimit::max(MAX_BODY))
-            .with_state(platform.clone());
+            .with_state(shared.clone());
         let listening = Listening::bind(listen, router).await.map_err(|source| NodeError::Bind { addr: listen, source })?;
         tracing::info!(addr = %listening.addr(), "hetfaas node listening");
-        Ok(Node { platform, listening })
+        Ok(Node { shared, listening })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -76,14 +100,14 @@ impl Node {
 
     pub async fn shutdown(self) {
         self.listening.stop().await;
-        self.platform.shutdown().await;
+        self.shared.platform.shutdown().await;
     }
 }
 
-type NodeState = State<Arc<LocalPlatform>>;
+type NodeState = State<Arc<Shared>>;
 
 async fn deploy(
-    State(platform): NodeState,
+    State(shared): NodeState,
     UrlPath(name): UrlPath<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
@@ -92,8 +116,11 @@ async fn deploy(
         return Err(ApiError::bad_request(format!("the URL names {name:?} but the body names {:?}", spec.name)));
     }
     spec.validate().map_err(|e| ApiError::bad_request(e.to_string()))?;
-    match platform.deploy(&spec).await {
-        Ok(()) => Ok(Json(serde_json::json!({ "name": name, "state": "ready" })).into_response()),
+    match shared.platform.deploy(&spec).await {
+        Ok(()) => {
+            shared.functions.lock().expect("functions lock poisoned").entry(name.clone()).or_default();
+            Ok(Json(serde_json::json!({ "name": name, "state": "ready" })).into_response())
+        }
         Err(DeployError::Code { error_type, message }) => {
             let mut error = ApiError::bad_request(message);
             error.code = "invalid_code";
@@ -104,47 +131,12 @@ async fn deploy(
     }
 }
 
-async fn remove(State(platform): NodeState, UrlPath(name): UrlPath<String>) -> StatusCode {
-    let _ = platform.remove(&name).await;
+async fn remove(State(shared): NodeState, UrlPath(name): UrlPath<String>) -> StatusCode {
+    shared.functions.lock().expect("functions lock poisoned").remove(&name);
+    let _ = shared.platform.remove(&name).await;
     StatusCode::NO_CONTENT
 }
 
-async fn invoke(
-    State(platform): NodeState,
-    UrlPath(name): UrlPath<String>,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
-    let outcome = platform.invoke(&name, body?).await.map_err(|e| match e {
-        PlatformError::NotDeployed { .. } => {
-            let mut error = ApiError::new(StatusCode::NOT_FOUND, "unknown_function", e.to_string());
-            error.details.insert("Type".into(), "ResourceNotFoundException".into());
-            error
-        }
-        other => ApiError::new(StatusCode::BAD_GATEWAY, "platform_failure", other.to_string()),
-    })?;
-    let json = HeaderValue::from_static("application/json");
-    let mut response = match outcome.result {
-        Ok(body) => ([(header::CONTENT_TYPE, json)], body).into_response(),
-        Err(error) => {
-            let body = serde_json::json!({
-                "errorType": error.error_type,
-                "errorMessage": error.message,
-                "stackTrace": error.stack_trace,
-            });
-            let kind = serde_json::to_value(&error.kind).expect("error kinds serialise");
-            let kind = HeaderValue::from_str(kind.as_str().unwrap_or("raised")).expect("kind names are header-safe");
-            ([(FUNCTION_ERROR_HEADER, HeaderValue::from_static("Unhandled")), (ERROR_KIND_HEADER, kind)], Json(body)).into_response()
-        }
-    };
-    let headers = response.headers_mut();
-    headers.insert(COLD_HEADER, HeaderValue::from_static(if outcome.cold { "true" } else { "false" }));
-    if let Some(profile) = outcome.profile {
-        let profile = serde_json::to_string(&profile).expect("profiles serialise");
-        headers.insert(PROFILE_HEADER, HeaderValue::from_str(&profile).expect("JSON numbers are header-safe"));
-    }
-    Ok(response)
-}
-
-async fn health(State(platform): NodeState) -> Json<NodeHealth> {
-    Json(NodeHealth { status: "ok".into(), utilisation: platform.utilisation(), details: platform.details() })
+async fn health(State(shared): NodeState) -> Json<NodeHealth> {
+    Json(NodeHealth { status: "ok".into(), utilisation: shared.platform.utilisation(), details: shared.platform.details() })
 }

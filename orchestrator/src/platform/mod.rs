@@ -5,9 +5,19 @@
 //! never assumes there are two. Adding a kind means a new module, a variant
 //! of [`PlatformConfig`] and one arm in [`PlatformConfig::build`].
 
+#[cfg(any(feature = "aws", feature = "docker"))]
+pub mod aws;
+mod http_invoke;
+#[cfg(feature = "docker")]
+pub mod image;
+#[cfg(feature = "knative")]
+pub mod knative;
+#[cfg(feature = "aws")]
+pub mod lambda;
 pub mod local;
 pub mod node;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -16,6 +26,10 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use crate::function::FunctionSpec;
+
+/// The `PUT /credentials` scopes some platform reads; each is handed to the
+/// workers at start.
+pub const CREDENTIAL_SCOPES: &[&str] = &["aws"];
 
 /// A platform answered, and this is what the function did.
 #[derive(Debug, Clone)]
@@ -59,6 +73,40 @@ pub struct FunctionError {
     pub stack_trace: Vec<String>,
 }
 
+impl FunctionError {
+    /// Reads a Lambda error body (`errorType`, `errorMessage`, `stackTrace`).
+    /// `kind` is what a `hetfaas node` says in its error-kind header; without
+    /// it the kind is read from Lambda's own error types.
+    pub fn from_lambda(body: &[u8], kind: Option<&str>) -> FunctionError {
+        #[derive(Deserialize, Default)]
+        struct LambdaError {
+            #[serde(rename = "errorType", default)]
+            error_type: String,
+            #[serde(rename = "errorMessage", default)]
+            error_message: String,
+            #[serde(rename = "stackTrace", default)]
+            stack_trace: Vec<String>,
+        }
+        let parsed: LambdaError = serde_json::from_slice(body).unwrap_or_default();
+        let kind = kind
+            .and_then(|k| serde_json::from_value(serde_json::Value::from(k)).ok())
+            .unwrap_or_else(|| lambda_error_kind(&parsed.error_type, &parsed.error_message));
+        FunctionError { kind, error_type: parsed.error_type, message: parsed.error_message, stack_trace: parsed.stack_trace }
+    }
+}
+
+/// Lambda reports a timeout as `Sandbox.Timedout` (older runtimes: a
+/// "Task timed out" message) and a dead runtime as `Runtime.ExitError`.
+fn lambda_error_kind(error_type: &str, message: &str) -> FunctionErrorKind {
+    match error_type {
+        "Sandbox.Timedout" => FunctionErrorKind::Timeout,
+        "Runtime.OutOfMemory" => FunctionErrorKind::OutOfMemory,
+        "Runtime.ExitError" => FunctionErrorKind::Exited,
+        _ if message.starts_with("Task timed out") => FunctionErrorKind::Timeout,
+        _ => FunctionErrorKind::Raised,
+    }
+}
+
 /// A worker failed to do its job. Every variant makes the router try the
 /// next candidate worker.
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +117,10 @@ pub enum PlatformError {
     Failed { worker: String, detail: String },
     #[error("function {function} is not deployed on worker {worker}")]
     NotDeployed { worker: String, function: String },
+    /// The worker refused the call for now (HTTP 429, Lambda's
+    /// `TooManyRequestsException`): another worker may take it.
+    #[error("worker {worker} is throttling: {detail}")]
+    Throttled { worker: String, detail: String },
 }
 
 /// Deploying a function failed; the message tells the developer why.
@@ -108,6 +160,11 @@ pub trait Platform: Send + Sync + std::fmt::Debug {
     /// Stops everything this worker started; called once on shutdown.
     async fn shutdown(&self);
 
+    /// Credentials stored with `PUT /credentials?scope=...`, handed to every
+    /// worker at start and whenever they change; a kind that needs none of
+    /// `scope` ignores them. They must never be logged.
+    fn use_credentials(&self, _scope: &str, _values: &BTreeMap<String, String>) {}
+
     /// Kind-specific state for `GET /healthz` (limits in force, instances).
     fn details(&self) -> serde_json::Value {
         serde_json::Value::Null
@@ -122,6 +179,12 @@ pub enum PlatformConfig {
     Local(local::LocalConfig),
     /// A `hetfaas node` process reached over HTTP.
     Node(node::NodeConfig),
+    /// AWS Lambda (or any endpoint speaking its API), feature `aws`.
+    #[cfg(feature = "aws")]
+    Lambda(lambda::LambdaConfig),
+    /// Knative Serving on a Kubernetes cluster, feature `knative`.
+    #[cfg(feature = "knative")]
+    Knative(knative::KnativeConfig),
 }
 
 impl PlatformConfig {
@@ -131,6 +194,10 @@ impl PlatformConfig {
         Ok(match self {
             PlatformConfig::Local(c) => Arc::new(local::LocalPlatform::start(name, c.clone(), data_dir, seed)?),
             PlatformConfig::Node(c) => Arc::new(node::NodePlatform::new(name, c.clone())?),
+            #[cfg(feature = "aws")]
+            PlatformConfig::Lambda(c) => Arc::new(lambda::LambdaPlatform::new(name, c.clone())?),
+            #[cfg(feature = "knative")]
+            PlatformConfig::Knative(c) => Arc::new(knative::KnativePlatform::new(name, c.clone())?),
         })
     }
 }

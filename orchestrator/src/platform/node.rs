@@ -14,10 +14,9 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use crate::function::FunctionSpec;
-use crate::node::{COLD_HEADER, ERROR_KIND_HEADER, FUNCTION_ERROR_HEADER, NodeHealth, PROFILE_HEADER};
-use crate::platform::{
-    CallProfile, DeployError, FunctionError, FunctionErrorKind, InvokeOutcome, Platform, PlatformError, StartError, Utilisation,
-};
+use crate::node::NodeHealth;
+use crate::platform::http_invoke::{self, Target};
+use crate::platform::{DeployError, InvokeOutcome, Platform, PlatformError, StartError, Utilisation};
 
 /// Settings of a `kind = "node"` worker.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -96,33 +95,8 @@ impl Platform for NodePlatform {
     async fn invoke(&self, function: &str, event: Bytes) -> Result<InvokeOutcome, PlatformError> {
         let timeout = self.timeouts.read().expect("timeouts lock poisoned").get(function).copied();
         let timeout = timeout.ok_or_else(|| PlatformError::NotDeployed { worker: self.name.clone(), function: function.to_owned() })?;
-        let response = self
-            .client
-            .post(format!("{}/2015-03-31/functions/{function}/invocations", self.base))
-            .header("content-type", "application/json")
-            .body(event)
-            .timeout(timeout)
-            .send()
-            .await
-            .map_err(|e| self.unreachable(&e))?;
-        let status = response.status();
-        if status == reqwest::StatusCode::NOT_FOUND {
-            return Err(PlatformError::NotDeployed { worker: self.name.clone(), function: function.to_owned() });
-        }
-        if !status.is_success() {
-            let detail = format!("{status}: {}", response.text().await.unwrap_or_default());
-            return Err(PlatformError::Failed { worker: self.name.clone(), detail });
-        }
-        let headers = response.headers().clone();
-        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let cold = header(COLD_HEADER).is_some_and(|v| v == "true");
-        let profile = header(PROFILE_HEADER).and_then(|v| serde_json::from_str::<CallProfile>(&v).ok());
-        let body = response.bytes().await.map_err(|e| self.unreachable(&e))?;
-        let result = match header(FUNCTION_ERROR_HEADER) {
-            None => Ok(body),
-            Some(_) => Err(lambda_error(&body, header(ERROR_KIND_HEADER).as_deref())),
-        };
-        Ok(InvokeOutcome { result, cold, profile })
+        let url = format!("{}/2015-03-31/functions/{function}/invocations", self.base);
+        http_invoke::post(&self.client, &url, event, timeout, Target { worker: &self.name, function }).await
     }
 
     fn utilisation(&self) -> Utilisation {
@@ -153,20 +127,4 @@ impl Platform for NodePlatform {
     }
 
     async fn shutdown(&self) {}
-}
-
-/// Reads a Lambda-style error body (`errorType`, `errorMessage`, `stackTrace`).
-fn lambda_error(body: &[u8], kind: Option<&str>) -> FunctionError {
-    #[derive(Deserialize, Default)]
-    struct LambdaError {
-        #[serde(rename = "errorType", default)]
-        error_type: String,
-        #[serde(rename = "errorMessage", default)]
-        error_message: String,
-        #[serde(rename = "stackTrace", default)]
-        stack_trace: Vec<String>,
-    }
-    let parsed: LambdaError = serde_json::from_slice(body).unwrap_or_default();
-    let kind = kind.and_then(|k| serde_json::from_value(serde_json::Value::from(k)).ok()).unwrap_or(FunctionErrorKind::Raised);
-    FunctionError { kind, error_type: parsed.error_type, message: parsed.error_message, stack_trace: parsed.stack_trace }
 }

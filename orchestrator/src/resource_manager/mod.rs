@@ -13,6 +13,7 @@ mod lifecycle;
 mod registry;
 mod training;
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -27,7 +28,7 @@ use crate::function::Tier;
 use crate::learning::learner::Learner;
 use crate::learning::{LearningConfig, ModelCache};
 use crate::metrics::Metrics;
-use crate::platform::{Platform, StartError};
+use crate::platform::{CREDENTIAL_SCOPES, Platform, StartError};
 use crate::recorder::Recorder;
 use crate::routing::Policies;
 use crate::store::{Store, StoreError};
@@ -102,6 +103,11 @@ impl Orchestrator {
             let platform = w.platform.build(&w.name, data_dir, config.seed.wrapping_add(i as u64))?;
             workers.push(Worker { name: w.name.clone(), tier: w.tier, platform, healthy: AtomicBool::new(true) });
         }
+        for scope in CREDENTIAL_SCOPES {
+            if let Some(values) = store.credentials(scope).await? {
+                workers.iter().for_each(|w| w.platform.use_credentials(scope, &values));
+            }
+        }
         let models = ModelCache::new(workers.iter().map(|w| w.name.clone()).collect());
         let learner = Learner::start(config.learning.clone(), store.clone(), models.clone(), store.models().await?);
         let orchestrator = Orchestrator {
@@ -145,6 +151,14 @@ impl Orchestrator {
 
     pub fn learner(&self) -> &Learner {
         &self.inner.learner
+    }
+
+    /// Stores credentials and hands them to every worker, so a platform
+    /// uses new keys from its next call on without a restart.
+    pub async fn set_credentials(&self, scope: &str, values: &BTreeMap<String, String>) -> Result<(), StoreError> {
+        self.inner.store.put_credentials(scope, values).await?;
+        self.inner.workers.iter().for_each(|w| w.platform.use_credentials(scope, values));
+        Ok(())
     }
 
     fn spawn(&self, task: impl std::future::Future<Output = ()> + Send + 'static) {

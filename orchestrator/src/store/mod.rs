@@ -7,6 +7,8 @@
 //! The invoke path does not read the store: it works from in-memory copies
 //! and hands execution rows to a background writer.
 
+#[cfg(feature = "scylla")]
+pub mod scylla;
 pub mod sqlite;
 
 use std::collections::BTreeMap;
@@ -146,6 +148,9 @@ pub enum StoreConfig {
         #[serde(default)]
         path: Option<PathBuf>,
     },
+    /// Apache Cassandra or ScyllaDB, feature `scylla`.
+    #[cfg(feature = "scylla")]
+    Scylla(scylla::ScyllaConfig),
 }
 
 impl Default for StoreConfig {
@@ -161,6 +166,8 @@ impl StoreConfig {
                 let path = path.clone().unwrap_or_else(|| data_dir.join("hetfaas.db"));
                 Ok(Arc::new(sqlite::SqliteStore::open(&path).await?))
             }
+            #[cfg(feature = "scylla")]
+            StoreConfig::Scylla(config) => Ok(Arc::new(scylla::ScyllaStore::open(config).await?)),
         }
     }
 }

@@ -165,3 +165,15 @@ pub fn parse_predictions(header: &str) -> Vec<(String, f64)> {
         })
         .collect()
 }
+
+/// The variables an integration test against real infrastructure needs, or
+/// `None` after saying on the terminal, past the test harness's output
+/// capture, that it was skipped and how to run it.
+pub fn real_infrastructure(test: &str, vars: &[&str]) -> Option<Vec<String>> {
+    let values: Option<Vec<String>> = vars.iter().map(|v| std::env::var(v).ok().filter(|s| !s.is_empty())).collect();
+    if values.is_none() {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "SKIPPED {test}: set {} to run it", vars.join(" and "));
+    }
+    values
+}

@@ -1,0 +1,53 @@
+//! One Lambda-style invocation over plain HTTP: POST the event, read the
+//! answer. Shared by the `node` platform (Invoke API path) and the
+//! `knative` platform (runtime-emulator path of a Lambda image), which
+//! differ only in the URL and in what a 404 means to them.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use crate::node::{COLD_HEADER, ERROR_KIND_HEADER, FUNCTION_ERROR_HEADER, PROFILE_HEADER};
+use crate::platform::{CallProfile, FunctionError, InvokeOutcome, PlatformError};
+
+/// Who is being called, for the errors.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    pub worker: &'a str,
+    pub function: &'a str,
+}
+
+/// Posts `event` to `url` and maps the answer: 2xx is the function's answer
+/// (an error when `X-Amz-Function-Error` is set), 404 is "not deployed",
+/// 429 throttling, any other status a failed worker, no answer unreachable.
+pub async fn post(
+    client: &reqwest::Client,
+    url: &str,
+    event: Bytes,
+    timeout: Duration,
+    target: Target<'_>,
+) -> Result<InvokeOutcome, PlatformError> {
+    let worker = || target.worker.to_owned();
+    let unreachable = |e: reqwest::Error| PlatformError::Unreachable { worker: worker(), detail: e.to_string() };
+    let response =
+        client.post(url).header("content-type", "application/json").body(event).timeout(timeout).send().await.map_err(unreachable)?;
+    let status = response.status();
+    if !status.is_success() {
+        let detail = format!("{status}: {}", response.text().await.unwrap_or_default());
+        return Err(match status {
+            reqwest::StatusCode::NOT_FOUND => PlatformError::NotDeployed { worker: worker(), function: target.function.to_owned() },
+            reqwest::StatusCode::TOO_MANY_REQUESTS => PlatformError::Throttled { worker: worker(), detail },
+            _ => PlatformError::Failed { worker: worker(), detail },
+        });
+    }
+    let headers = response.headers().clone();
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let cold = header(COLD_HEADER).is_some_and(|v| v == "true");
+    let profile = header(PROFILE_HEADER).and_then(|v| serde_json::from_str::<CallProfile>(&v).ok());
+    let body = response.bytes().await.map_err(unreachable)?;
+    let result = match header(FUNCTION_ERROR_HEADER) {
+        None => Ok(body),
+        Some(_) => Err(FunctionError::from_lambda(&body, header(ERROR_KIND_HEADER).as_deref())),
+    };
+    Ok(InvokeOutcome { result, cold, profile })
+}
