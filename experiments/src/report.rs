@@ -162,10 +162,7 @@ fn policy_table(run: &RunDir, out: &mut String) -> PolarsResult<()> {
         values.sort_by(f64::total_cmp);
         // Point percentiles from an HDR histogram in microseconds (three
         // significant digits); their intervals by resampling the raw values.
-        let mut histogram = hdrhistogram::Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3).expect("valid bounds: 1 µs to an hour");
-        for v in &values {
-            histogram.saturating_record(((v * 1000.0).round() as u64).max(1));
-        }
+        let histogram = histogram_us(&values);
         let cell = |p: f64| {
             let (lo, hi) = bootstrap(&values, p);
             format!("{:.1} [{lo:.1}, {hi:.1}]", histogram.value_at_quantile(p) as f64 / 1000.0)
@@ -188,6 +185,73 @@ fn policy_table(run: &RunDir, out: &mut String) -> PolarsResult<()> {
     Ok(())
 }
 
+/// An HDR histogram (microseconds, three significant digits) of values in ms.
+fn histogram_us(values_ms: &[f64]) -> hdrhistogram::Histogram<u64> {
+    let mut histogram = hdrhistogram::Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3).expect("valid bounds: 1 µs to an hour");
+    for v in values_ms {
+        histogram.saturating_record(((v * 1000.0).round() as u64).max(1));
+    }
+    histogram
+}
+
+/// The `overhead` stage: latency percentiles and sustained throughput per
+/// policy and offered rate.
+fn overhead_table(run: &RunDir, out: &mut String) -> PolarsResult<()> {
+    let Some(lf) = scan(run, "overhead.csv") else { return Ok(()) };
+    let df = lf.collect()?;
+    let policies = df.column("policy")?.str()?.clone();
+    let rates = df.column("rate")?.cast(&DataType::Int64)?.i64()?.clone();
+    let column = |name: &str| -> PolarsResult<Float64Chunked> { Ok(df.column(name)?.cast(&DataType::Float64)?.f64()?.clone()) };
+    let (latency, duration, sent) = (column("latency_ms")?, column("duration_ms")?, column("sent_s")?);
+    let status = df.column("status")?.cast(&DataType::Int64)?.i64()?.clone();
+    let mut groups: Vec<(String, i64)> = Vec::new();
+    for i in 0..df.height() {
+        let key = (policies.get(i).unwrap_or("").to_owned(), rates.get(i).unwrap_or(0));
+        if !groups.contains(&key) {
+            groups.push(key);
+        }
+    }
+    let _ = writeln!(
+        out,
+        "## Orchestrator overhead
+"
+    );
+    let _ = writeln!(
+        out,
+        "Client-measured latency (goose, same machine: an upper bound on what the orchestrator adds), in µs; \
+         `platform` is the median worker call as the server timed it. Throughput = answers / (last answer − first send).\n"
+    );
+    let _ = writeln!(
+        out,
+        "| policy | offered | requests | errors | p50 | p90 | p99 | max | platform p50 | throughput (req/s) |\n|---|---|---|---|---|---|---|---|---|---|"
+    );
+    for (policy, rate) in groups {
+        let rows: Vec<usize> =
+            (0..df.height()).filter(|&i| policies.get(i) == Some(policy.as_str()) && rates.get(i) == Some(rate)).collect();
+        let values: Vec<f64> = rows.iter().filter_map(|&i| latency.get(i)).collect();
+        let h = histogram_us(&values);
+        let platform = histogram_us(&rows.iter().filter_map(|&i| duration.get(i)).collect::<Vec<_>>());
+        let first = rows.iter().filter_map(|&i| sent.get(i)).fold(f64::INFINITY, f64::min);
+        let last = rows.iter().filter_map(|&i| Some(sent.get(i)? + latency.get(i)? / 1000.0)).fold(0.0, f64::max);
+        let throughput = rows.len() as f64 / (last - first).max(1e-9);
+        let errors = rows.iter().filter(|&&i| status.get(i) != Some(200)).count();
+        let offered = if rate == 0 { "max".to_owned() } else { format!("{rate}/s") };
+        let q = |p: f64| h.value_at_quantile(p);
+        let _ = writeln!(
+            out,
+            "| {policy} | {offered} | {} | {errors} | {} | {} | {} | {} | {} | {throughput:.0} |",
+            rows.len(),
+            q(0.5),
+            q(0.9),
+            q(0.99),
+            h.max(),
+            platform.value_at_quantile(0.5)
+        );
+    }
+    out.push('\n');
+    Ok(())
+}
+
 /// Writes `report.md` into the run directory.
 pub fn write(run: &RunDir, figures: &Path) -> anyhow::Result<()> {
     let summary = run.read_json("summary.json").unwrap_or_default();
@@ -203,6 +267,7 @@ pub fn write(run: &RunDir, figures: &Path) -> anyhow::Result<()> {
     accuracy_table(run, &mut out)?;
     training_table(run, &mut out)?;
     policy_table(run, &mut out)?;
+    overhead_table(run, &mut out)?;
     std::fs::write(run.path("report.md"), out)?;
     Ok(())
 }

@@ -11,7 +11,7 @@ use hetfaas::server::Server;
 
 use crate::client::Api;
 use crate::results::{RunDir, environment};
-use crate::scenario::{ALL_STAGES, Scenario, hash};
+use crate::scenario::{ALL_STAGES, FUNCTION_STAGES, Scenario, hash};
 use crate::stages::{self, Context};
 use crate::{figures, report};
 
@@ -72,7 +72,7 @@ pub async fn run(options: &RunOptions) -> anyhow::Result<RunDir> {
 /// run whenever a later stage needs functions.
 async fn run_stages(ctx: &mut Context) -> anyhow::Result<serde_json::Map<String, serde_json::Value>> {
     let s = ctx.scenario.clone();
-    let needs_functions = ALL_STAGES[2..].iter().any(|st| s.runs(st));
+    let needs_functions = FUNCTION_STAGES.iter().any(|st| s.runs(st));
     let mut timings = serde_json::Map::new();
     for stage in ALL_STAGES {
         let required = matches!(stage, "import" | "train") && needs_functions;
@@ -86,7 +86,8 @@ async fn run_stages(ctx: &mut Context) -> anyhow::Result<serde_json::Map<String,
             "cleaning" | "regression" => stages::cleaning::run(ctx, s.runs("regression")).await?,
             "accuracy" => stages::accuracy::run(ctx).await?,
             "transfer" => stages::transfer::run(ctx).await?,
-            _ => stages::policies::run(ctx).await?,
+            "policies" => stages::policies::run(ctx).await?,
+            _ => stages::overhead::run(ctx).await?,
         }
         let seconds = start.elapsed().as_secs_f64();
         ctx.say(&format!("{stage}: done in {seconds:.1} s"));

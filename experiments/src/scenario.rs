@@ -76,12 +76,20 @@ pub struct Stages {
     pub transfer: Transfer,
     #[serde(default)]
     pub policies: Policies,
+    #[serde(default)]
+    pub overhead: Overhead,
 }
 
-pub const ALL_STAGES: [&str; 7] = ["import", "train", "cleaning", "regression", "accuracy", "transfer", "policies"];
+pub const ALL_STAGES: [&str; 8] = ["import", "train", "cleaning", "regression", "accuracy", "transfer", "policies", "overhead"];
 
+/// The stages that need imported, trained functions (so `import` and
+/// `train` run with them).
+pub const FUNCTION_STAGES: [&str; 5] = ["cleaning", "regression", "accuracy", "transfer", "policies"];
+
+/// Every stage of the write-up; `overhead` is a benchmark and runs only
+/// when named.
 fn default_run() -> Vec<String> {
-    ALL_STAGES.iter().map(|s| s.to_string()).collect()
+    ALL_STAGES.iter().filter(|s| **s != "overhead").map(|s| s.to_string()).collect()
 }
 
 impl Default for Stages {
@@ -215,6 +223,47 @@ impl Default for Policies {
     }
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Overhead {
+    /// Each policy pins the worker it reaches (`edge-only` → a `noop` edge).
+    #[serde(default = "default_overhead_policies")]
+    pub policies: Vec<String>,
+    /// Open loop: requests per second, each for `seconds`.
+    #[serde(default = "default_overhead_rates")]
+    pub rates: Vec<usize>,
+    #[serde(default = "default_overhead_seconds")]
+    pub seconds: usize,
+    /// Closed loop at full speed: this many users share `max_requests`
+    /// (either 0 skips it).
+    #[serde(default = "default_max_users")]
+    pub max_users: usize,
+    #[serde(default = "default_max_requests")]
+    pub max_requests: usize,
+}
+
+fn default_overhead_policies() -> Vec<String> {
+    vec!["edge-only".into()]
+}
+fn default_overhead_rates() -> Vec<usize> {
+    vec![500, 1000, 2000, 5000]
+}
+fn default_overhead_seconds() -> usize {
+    10
+}
+fn default_max_users() -> usize {
+    32
+}
+fn default_max_requests() -> usize {
+    50_000
+}
+
+impl Default for Overhead {
+    fn default() -> Self {
+        toml::from_str("").expect("defaults are valid")
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
     #[error("cannot read scenario {path}: {source}")]
@@ -235,7 +284,10 @@ impl Scenario {
         if let Some(stage) = scenario.stages.run.iter().find(|s| !ALL_STAGES.contains(&s.as_str())) {
             return Err(invalid(format!("unknown stage {stage:?}; stages are {}", ALL_STAGES.join(", "))));
         }
-        if let Some(p) = scenario.stages.policies.policies.iter().find(|p| hetfaas::routing::PolicyKind::parse(p).is_none()) {
+        let stages = &scenario.stages;
+        if let Some(p) =
+            stages.policies.policies.iter().chain(&stages.overhead.policies).find(|p| hetfaas::routing::PolicyKind::parse(p).is_none())
+        {
             return Err(invalid(format!("unknown policy {p:?}")));
         }
         hetfaas::function::validate_name(&scenario.name)

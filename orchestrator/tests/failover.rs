@@ -45,3 +45,99 @@ async fn when_the_cloud_is_unreachable_the_edge_serves_everything() {
     let (_, health) = server.get("/healthz").await;
     assert_eq!(health["workers"][1]["healthy"], false, "{health}");
 }
+
+/// Invokes on the cloud alone until it answers 200, for at most `limit`.
+async fn until_the_cloud_serves(server: &TestServer, limit: std::time::Duration) -> std::time::Duration {
+    let started = std::time::Instant::now();
+    loop {
+        let invoked = server.invoke("squares", "[3]", Some("cloud-only")).await;
+        if invoked.status == 200 {
+            assert_eq!((invoked.worker.as_deref(), invoked.body), (Some("cloud"), json!([9])));
+            return started.elapsed();
+        }
+        assert!(started.elapsed() < limit, "the cloud is still not serving: {:?}", invoked.body);
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_node_that_restarts_empty_gets_its_functions_back_and_is_used_again() {
+    let options = NodeOptions::default();
+    let first_dir = tempfile::tempdir().unwrap();
+    let node = Node::start("127.0.0.1:0".parse().unwrap(), first_dir.path(), LocalConfig::default(), 1, options).await.unwrap();
+    let addr = node.addr();
+    let cloud = WorkerConfig {
+        name: "cloud".into(),
+        tier: Tier::Cloud,
+        platform: PlatformConfig::Node(NodeConfig { url: format!("http://{addr}"), connect_timeout_s: 1 }),
+    };
+    let server = TestServer::start(vec![local_worker("edge", Tier::Edge, None, 1.0), cloud]).await;
+    server.create("squares", SQUARES).await;
+    until_the_cloud_serves(&server, std::time::Duration::from_secs(1)).await;
+
+    // A long outage: the health monitor sees the node go and come back.
+    node.shutdown().await;
+    assert_eq!(server.invoke("squares", "[3]", Some("cloud-only")).await.status, 502);
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let second_dir = tempfile::tempdir().unwrap();
+    let node = Node::start(addr, second_dir.path(), LocalConfig::default(), 1, options).await.unwrap();
+    let waited = until_the_cloud_serves(&server, std::time::Duration::from_secs(10)).await;
+    for _ in 0..50 {
+        if common::worker_health(&server, "cloud").await["healthy"] == true {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(common::worker_health(&server, "cloud").await["healthy"], true, "marked healthy once its functions are back");
+    eprintln!("after the outage the cloud served again within {waited:?}");
+
+    // A restart quicker than a health check: the first call finds the
+    // function missing, which redeploys it.
+    node.shutdown().await;
+    let third_dir = tempfile::tempdir().unwrap();
+    let node = Node::start(addr, third_dir.path(), LocalConfig::default(), 1, options).await.unwrap();
+    until_the_cloud_serves(&server, std::time::Duration::from_secs(10)).await;
+    let spread = server.invoke("squares", "[4]", Some("round-robin")).await;
+    assert_eq!(spread.status, 200);
+    node.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_saturated_edge_is_passed_over_until_it_has_room_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config =
+        common::config(dir.path(), vec![local_worker("edge", Tier::Edge, Some(0.2), 1.0), local_worker("cloud", Tier::Cloud, None, 1.0)]);
+    // A full quota reads as 0.85-1.0 over a 250 ms window (CFS periods are
+    // 100 ms), so the guard sits below that.
+    config.edge_utilisation_guard = 0.8;
+    let server = TestServer::start_with(config, dir).await;
+    let limits = common::worker_health(&server, "edge").await["details"]["limits"].to_string();
+    if limits.contains("unconstrained") {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "SKIPPED saturated edge: no cgroups here, so no utilisation to guard on ({limits})");
+        return;
+    }
+    let hog = "import time\ndef handler(event, context):\n    end = time.time() + event\n    while time.time() < end:\n        pass\n    return event\n";
+    let spec = json!({ "name": "hog", "source_code": hog, "edge_supported": true, "cloud_supported": false, "example_inputs": [0.001] });
+    assert_eq!(server.create_spec(spec).await["state"], "ready");
+    server.create("squares", SQUARES).await;
+    common::wait_until_idle(&server, "edge").await;
+
+    let client = server.client.clone();
+    let url = server.url("/functions/hog/invoke");
+    let busy = tokio::spawn(async move { client.post(url).body("3").send().await.unwrap().status() });
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    let cpu = common::worker_health(&server, "edge").await["utilisation"]["cpu"].as_f64().unwrap();
+    assert!(cpu >= 0.8, "the hog fills the edge's quota: {cpu}");
+    for i in 0..6 {
+        let invoked = server.invoke("squares", &format!("[{i}]"), Some("round-robin")).await;
+        assert_eq!((invoked.status, invoked.worker.as_deref()), (200, Some("cloud")), "request {i} while the edge is saturated");
+    }
+    assert_eq!(busy.await.unwrap(), 200);
+    common::wait_until_idle(&server, "edge").await;
+    let mut workers = Vec::new();
+    for i in 0..4 {
+        workers.push(server.invoke("squares", &format!("[{i}]"), Some("round-robin")).await.worker.unwrap());
+    }
+    assert!(workers.iter().any(|w| w == "edge"), "with room again the edge takes its turns: {workers:?}");
+}

@@ -68,3 +68,26 @@ async fn a_forked_child_dies_with_its_instance() {
     }
     panic!("child {child} outlived its instance: state {:?}", state_of(child));
 }
+
+#[tokio::test]
+async fn a_runtime_killed_mid_invocation_gets_502_and_the_pool_recovers() {
+    let server = TestServer::start(edge_only()).await;
+    let source = "import os, time\ndef handler(event, context):\n    if event == 'sleep':\n        time.sleep(5)\n    return os.getpid()\n";
+    function(&server, "victim", source).await;
+    let pid = server.invoke("victim", "\"pid\"", None).await.body.as_i64().unwrap();
+    let client = server.client.clone();
+    let url = server.url("/functions/victim/invoke");
+    let sleeping = tokio::spawn(async move {
+        let response = client.post(url).body("\"sleep\"").send().await.unwrap();
+        (response.status().as_u16(), response.json::<serde_json::Value>().await.unwrap())
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    // As the OOM killer or an operator would: SIGKILL, from outside.
+    assert_eq!(unsafe { libc::kill(pid as i32, libc::SIGKILL) }, 0, "the warm instance {pid} is alive");
+    let (status, body) = sleeping.await.unwrap();
+    assert_eq!(status, 502, "{body}");
+    assert_eq!(body["error"]["code"], "runtime_exited", "{body}");
+    let after = server.invoke("victim", "\"pid\"", None).await;
+    assert_eq!(after.status, 200, "{:?}", after.body);
+    assert_ne!(after.body.as_i64().unwrap(), pid, "a fresh instance serves the next call");
+}

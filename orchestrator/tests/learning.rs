@@ -43,18 +43,6 @@ async fn trained_server(workers: Vec<WorkerConfig>) -> TestServer {
     server
 }
 
-async fn wait_until_idle(server: &TestServer, worker: &str) {
-    for _ in 0..100 {
-        let (_, health) = server.get("/healthz").await;
-        let w = health["workers"].as_array().unwrap().iter().find(|w| w["name"] == worker).unwrap().clone();
-        if w["utilisation"]["cpu"].as_f64().unwrap() < 0.5 {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("{worker} stayed busy");
-}
-
 fn event(size: usize) -> String {
     serde_json::to_string(&vec![600; size]).unwrap()
 }
@@ -72,7 +60,7 @@ async fn after_training_small_inputs_run_on_the_edge_and_large_ones_in_the_cloud
     }
     // Training just kept the edge's fifth of a CPU busy: until its
     // utilisation falls below the guard, the router rightly avoids it.
-    wait_until_idle(&server, "edge").await;
+    common::wait_until_idle(&server, "edge").await;
 
     for (size, expected) in [(5, "edge"), (10, "edge"), (1000, "cloud"), (1200, "cloud")] {
         let invoked = server.invoke("growing", &event(size), None).await;

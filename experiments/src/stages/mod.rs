@@ -5,6 +5,7 @@
 pub mod accuracy;
 pub mod cleaning;
 pub mod import;
+pub mod overhead;
 pub mod policies;
 pub mod train;
 pub mod transfer;

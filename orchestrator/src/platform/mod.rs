@@ -16,6 +16,7 @@ pub mod knative;
 pub mod lambda;
 pub mod local;
 pub mod node;
+pub mod noop;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -179,6 +180,8 @@ pub enum PlatformConfig {
     Local(local::LocalConfig),
     /// A `hetfaas node` process reached over HTTP.
     Node(node::NodeConfig),
+    /// Answers at once with the event: a measurement tool, never a default.
+    Noop(noop::NoopConfig),
     /// AWS Lambda (or any endpoint speaking its API), feature `aws`.
     #[cfg(feature = "aws")]
     Lambda(lambda::LambdaConfig),
@@ -194,6 +197,7 @@ impl PlatformConfig {
         Ok(match self {
             PlatformConfig::Local(c) => Arc::new(local::LocalPlatform::start(name, c.clone(), data_dir, seed)?),
             PlatformConfig::Node(c) => Arc::new(node::NodePlatform::new(name, c.clone())?),
+            PlatformConfig::Noop(_) => Arc::new(noop::NoopPlatform),
             #[cfg(feature = "aws")]
             PlatformConfig::Lambda(c) => Arc::new(lambda::LambdaPlatform::new(name, c.clone())?),
             #[cfg(feature = "knative")]

@@ -1,7 +1,8 @@
 //! The health monitor: asks every worker whether it can take requests, once
 //! a second, so the router reads a flag instead of probing per request. A
 //! failed invocation marks a worker unhealthy at once; this loop is what
-//! brings it back when it recovers.
+//! brings it back when it recovers, once its functions are redeployed
+//! (see `healing`).
 
 use std::time::Duration;
 
@@ -13,9 +14,13 @@ pub async fn monitor(orchestrator: Orchestrator) {
     let mut tick = tokio::time::interval(INTERVAL);
     loop {
         tick.tick().await;
-        for worker in orchestrator.workers() {
+        for (i, worker) in orchestrator.workers().iter().enumerate() {
             let healthy = tokio::time::timeout(INTERVAL * 2, worker.platform.health()).await.unwrap_or(false);
-            worker.set_healthy(healthy);
+            if healthy && !worker.healthy() {
+                orchestrator.recover(i);
+            } else {
+                worker.set_healthy(healthy);
+            }
         }
     }
 }

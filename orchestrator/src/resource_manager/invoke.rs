@@ -109,8 +109,10 @@ impl Orchestrator {
                     return Ok(Invocation { result, worker: worker.name.clone(), duration_ms, predicted_ms, policy: policy.kind(), cold });
                 }
                 Err(error) => {
-                    if matches!(error, PlatformError::Unreachable { .. }) {
-                        worker.set_healthy(false);
+                    match error {
+                        PlatformError::Unreachable { .. } => worker.set_healthy(false),
+                        PlatformError::NotDeployed { .. } => self.heal(candidate.worker, &request.function),
+                        _ => {}
                     }
                     tracing::warn!(function = %request.function, worker = %worker.name, "trying the next worker: {error}");
                     failures.push(error.to_string());

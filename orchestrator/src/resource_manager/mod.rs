@@ -7,13 +7,14 @@
 //! the execution row is queued for the store and the learner afterwards.
 
 mod catalog;
+mod healing;
 mod health;
 mod invoke;
 mod lifecycle;
 mod registry;
 mod training;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -40,6 +41,8 @@ pub struct Worker {
     pub tier: Tier,
     pub platform: Arc<dyn Platform>,
     healthy: AtomicBool,
+    /// Set while its functions are being redeployed after an outage.
+    recovering: AtomicBool,
 }
 
 impl Worker {
@@ -80,6 +83,8 @@ struct Inner {
     learning: LearningConfig,
     catalog: catalog::Catalog,
     background: Mutex<Vec<JoinHandle<()>>>,
+    /// (worker, function) pairs being redeployed after "not deployed".
+    healing: Mutex<HashSet<(usize, String)>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -101,7 +106,13 @@ impl Orchestrator {
         let mut workers = Vec::with_capacity(config.workers.len());
         for (i, w) in config.workers.iter().enumerate() {
             let platform = w.platform.build(&w.name, data_dir, config.seed.wrapping_add(i as u64))?;
-            workers.push(Worker { name: w.name.clone(), tier: w.tier, platform, healthy: AtomicBool::new(true) });
+            workers.push(Worker {
+                name: w.name.clone(),
+                tier: w.tier,
+                platform,
+                healthy: AtomicBool::new(true),
+                recovering: AtomicBool::new(false),
+            });
         }
         for scope in CREDENTIAL_SCOPES {
             if let Some(values) = store.credentials(scope).await? {
@@ -126,6 +137,7 @@ impl Orchestrator {
                 learning: config.learning.clone(),
                 catalog: catalog::Catalog::default(),
                 background: Mutex::default(),
+                healing: Mutex::default(),
             }),
         };
         orchestrator.restore().await?;

@@ -177,3 +177,21 @@ pub fn real_infrastructure(test: &str, vars: &[&str]) -> Option<Vec<String>> {
     }
     values
 }
+
+/// A worker's entry in `GET /healthz`.
+pub async fn worker_health(server: &TestServer, worker: &str) -> Value {
+    let (_, health) = server.get("/healthz").await;
+    health["workers"].as_array().unwrap().iter().find(|w| w["name"] == worker).unwrap().clone()
+}
+
+/// Waits until `worker` uses under half its CPU (training keeps a small
+/// edge busy for a moment after a function is ready).
+pub async fn wait_until_idle(server: &TestServer, worker: &str) {
+    for _ in 0..100 {
+        if worker_health(server, worker).await["utilisation"]["cpu"].as_f64().unwrap() < 0.5 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{worker} stayed busy");
+}
