@@ -1,17 +1,15 @@
 //! The `hetfaas` binary as an operator and a developer use it: `serve` in
 //! its own process, the thin clients against it, and SIGTERM losing nothing.
 
-use std::process::{Command, Stdio};
+mod common;
+
+use std::process::Command;
 use std::time::Duration;
 
 use hetfaas::store::Store;
 use hetfaas::store::sqlite::SqliteStore;
 
 const BIN: &str = env!("CARGO_BIN_EXE_hetfaas");
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
 
 fn client(url: &str, args: &[&str]) -> std::process::Output {
     Command::new(BIN).args(args).env("HETFAAS_URL", url).env_remove("HETFAAS_ADMIN_TOKEN").output().unwrap()
@@ -21,26 +19,9 @@ fn client(url: &str, args: &[&str]) -> std::process::Output {
 async fn serve_deploy_invoke_then_sigterm_keeps_every_row() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("hetfaas.toml");
-    let port = free_port();
+    let port = common::free_port();
     std::fs::write(&config, format!("listen = \"127.0.0.1:{port}\"\n[training]\nminimal_sizes = [1]\nfull_invocations = 2\n")).unwrap();
-    let mut server = Command::new(BIN)
-        .args(["serve", "--config"])
-        .arg(&config)
-        .arg("--data-dir")
-        .arg(dir.path().join("data"))
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let url = format!("http://127.0.0.1:{port}");
-    let mut up = false;
-    for _ in 0..100 {
-        if reqwest::get(format!("{url}/healthz")).await.is_ok() {
-            up = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(up, "hetfaas serve answers /healthz");
+    let (mut server, url) = common::spawn_serve(BIN, &config, &dir.path().join("data")).await;
 
     let code = dir.path().join("cube");
     std::fs::create_dir(&code).unwrap();
@@ -71,8 +52,8 @@ async fn serve_deploy_invoke_then_sigterm_keeps_every_row() {
     assert!(String::from_utf8_lossy(&listed.stdout).contains("cube"));
 
     // SAFETY: kill(2) on our own child.
-    unsafe { libc::kill(server.id() as i32, libc::SIGTERM) };
-    assert!(server.wait().unwrap().success(), "a clean exit on SIGTERM");
+    unsafe { libc::kill(server.0.id() as i32, libc::SIGTERM) };
+    assert!(server.0.wait().unwrap().success(), "a clean exit on SIGTERM");
     let store = SqliteStore::open(&dir.path().join("data/hetfaas.db")).await.unwrap();
     let served = store.executions("cube", None).await.unwrap().into_iter().filter(|r| !r.training).count();
     assert!(served >= 1, "the user's invocation is stored");

@@ -195,3 +195,43 @@ pub async fn wait_until_idle(server: &TestServer, worker: &str) {
     }
     panic!("{worker} stayed busy");
 }
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A `hetfaas serve` process, killed when dropped so a failing test leaves
+/// nothing running.
+pub struct Serving(pub std::process::Child);
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `hetfaas serve` as its own process (the binary at `bin`), once it
+/// answers `/healthz`; its base URL is read from the configuration's `listen`.
+pub async fn spawn_serve(bin: &str, config: &Path, data_dir: &Path) -> (Serving, String) {
+    let text = std::fs::read_to_string(config).unwrap();
+    let listen: Config = toml::from_str(&text).unwrap();
+    let url = format!("http://{}", listen.listen);
+    let server = std::process::Command::new(bin)
+        .args(["serve", "--config"])
+        .arg(config)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Serving(server);
+    for _ in 0..100 {
+        if reqwest::get(format!("{url}/healthz")).await.is_ok() {
+            return (server, url);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("hetfaas serve did not answer /healthz");
+}
