@@ -44,9 +44,16 @@ async fn start() -> Running {
     panic!("cube never became ready");
 }
 
-/// Invokes from `USERS` loops until the server stops answering; returns when
-/// each 200 arrived (since `origin`) and how many requests were sent.
-fn load(url: &str, origin: Instant) -> (Arc<Mutex<Vec<Duration>>>, Arc<Mutex<usize>>, Vec<tokio::task::JoinHandle<()>>) {
+/// What the load saw: when each 200 arrived (since its origin), how many
+/// requests were sent, and the loops themselves.
+struct Load {
+    answered: Arc<Mutex<Vec<Duration>>>,
+    sent: Arc<Mutex<usize>>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// Invokes from `USERS` loops until the server stops answering.
+fn load(url: &str, origin: Instant) -> Load {
     let answered = Arc::new(Mutex::new(Vec::new()));
     let sent = Arc::new(Mutex::new(0));
     let tasks = (0..USERS)
@@ -64,7 +71,7 @@ fn load(url: &str, origin: Instant) -> (Arc<Mutex<Vec<Duration>>>, Arc<Mutex<usi
             })
         })
         .collect();
-    (answered, sent, tasks)
+    Load { answered, sent, tasks }
 }
 
 async fn served_rows(dir: &std::path::Path) -> usize {
@@ -75,7 +82,7 @@ async fn served_rows(dir: &std::path::Path) -> usize {
 #[tokio::test]
 async fn sigterm_under_load_keeps_the_row_of_every_answered_request() {
     let mut running = start().await;
-    let (answered, sent, tasks) = load(&running.url, Instant::now());
+    let Load { answered, sent, tasks } = load(&running.url, Instant::now());
     tokio::time::sleep(Duration::from_millis(1500)).await;
     // SAFETY: kill(2) on our own child.
     unsafe { libc::kill(running.server.0.id() as i32, libc::SIGTERM) };
@@ -94,7 +101,7 @@ async fn sigterm_under_load_keeps_the_row_of_every_answered_request() {
 async fn kill_9_under_load_loses_at_most_the_last_flush_window() {
     let mut running = start().await;
     let origin = Instant::now();
-    let (answered, _, tasks) = load(&running.url, origin);
+    let Load { answered, tasks, .. } = load(&running.url, origin);
     tokio::time::sleep(Duration::from_millis(1500)).await;
     running.server.0.kill().unwrap();
     let killed_at = origin.elapsed();
