@@ -10,6 +10,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
 use crate::results::RunDir;
+use crate::stages::soak::{MemoryRow, SoakRow};
 
 fn scan(run: &RunDir, file: &str) -> Option<LazyFrame> {
     let path = run.path(file);
@@ -252,6 +253,41 @@ fn overhead_table(run: &RunDir, out: &mut String) -> PolarsResult<()> {
     Ok(())
 }
 
+/// The `soak` stage: per minute, requests, errors, latency and memory.
+fn soak_table(run: &RunDir, out: &mut String) -> anyhow::Result<()> {
+    let rows: Vec<SoakRow> = run.read_csv("soak.csv")?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let memory: Vec<MemoryRow> = run.read_csv("soak_memory.csv")?;
+    let _ = writeln!(out, "## Soak\n");
+    let _ = writeln!(
+        out,
+        "Open loop at a steady rate over the imported functions; latency in ms (client-measured); RSS of the harness process (orchestrator and load generator together).\n"
+    );
+    let _ = writeln!(out, "| minute | requests | errors | p50 | p99 | max | RSS at end (MB) |\n|---|---|---|---|---|---|---|");
+    let minutes = rows.iter().map(|r| (r.sent_s / 60.0) as usize).max().unwrap_or(0);
+    for m in 0..=minutes {
+        let minute: Vec<&SoakRow> = rows.iter().filter(|r| (r.sent_s / 60.0) as usize == m).collect();
+        let h = histogram_us(&minute.iter().map(|r| r.latency_ms).collect::<Vec<_>>());
+        let errors = minute.iter().filter(|r| r.status != 200).count();
+        let rss = memory.iter().rev().find(|s| s.t_s < (m + 1) as f64 * 60.0).map_or("-".to_owned(), |s| format!("{:.0}", s.rss_mb));
+        let ms = |v: u64| v as f64 / 1000.0;
+        let _ = writeln!(
+            out,
+            "| {m} | {} | {errors} | {:.1} | {:.1} | {:.1} | {rss} |",
+            minute.len(),
+            ms(h.value_at_quantile(0.5)),
+            ms(h.value_at_quantile(0.99)),
+            ms(h.max())
+        );
+    }
+    let errors = rows.iter().filter(|r| r.status != 200).count();
+    let _ = writeln!(out, "\n{} requests, {errors} errors.", rows.len());
+    out.push('\n');
+    Ok(())
+}
+
 /// Writes `report.md` into the run directory.
 pub fn write(run: &RunDir, figures: &Path) -> anyhow::Result<()> {
     let summary = run.read_json("summary.json").unwrap_or_default();
@@ -268,6 +304,7 @@ pub fn write(run: &RunDir, figures: &Path) -> anyhow::Result<()> {
     training_table(run, &mut out)?;
     policy_table(run, &mut out)?;
     overhead_table(run, &mut out)?;
+    soak_table(run, &mut out)?;
     std::fs::write(run.path("report.md"), out)?;
     Ok(())
 }

@@ -44,7 +44,7 @@ pub async fn run(options: &RunOptions) -> anyhow::Result<RunDir> {
     let workers: Vec<String> =
         health["workers"].as_array().into_iter().flatten().filter_map(|w| w["name"].as_str().map(str::to_owned)).collect();
     let mut ctx = Context::new(scenario.clone(), run.clone(), api, workers, options.quiet);
-    let timings = run_stages(&mut ctx).await;
+    let timings = run_stages(&mut ctx, server.is_some()).await;
     if let Some(server) = server {
         server.shutdown().await;
     }
@@ -70,7 +70,7 @@ pub async fn run(options: &RunOptions) -> anyhow::Result<RunDir> {
 
 /// Runs the requested stages in their fixed order; `import` and `train`
 /// run whenever a later stage needs functions.
-async fn run_stages(ctx: &mut Context) -> anyhow::Result<serde_json::Map<String, serde_json::Value>> {
+async fn run_stages(ctx: &mut Context, in_process: bool) -> anyhow::Result<serde_json::Map<String, serde_json::Value>> {
     let s = ctx.scenario.clone();
     let needs_functions = FUNCTION_STAGES.iter().any(|st| s.runs(st));
     let mut timings = serde_json::Map::new();
@@ -87,6 +87,7 @@ async fn run_stages(ctx: &mut Context) -> anyhow::Result<serde_json::Map<String,
             "accuracy" => stages::accuracy::run(ctx).await?,
             "transfer" => stages::transfer::run(ctx).await?,
             "policies" => stages::policies::run(ctx).await?,
+            "soak" => stages::soak::run(ctx, in_process).await?,
             _ => stages::overhead::run(ctx).await?,
         }
         let seconds = start.elapsed().as_secs_f64();

@@ -78,18 +78,20 @@ pub struct Stages {
     pub policies: Policies,
     #[serde(default)]
     pub overhead: Overhead,
+    #[serde(default)]
+    pub soak: Soak,
 }
 
-pub const ALL_STAGES: [&str; 8] = ["import", "train", "cleaning", "regression", "accuracy", "transfer", "policies", "overhead"];
+pub const ALL_STAGES: [&str; 9] = ["import", "train", "cleaning", "regression", "accuracy", "transfer", "policies", "soak", "overhead"];
 
 /// The stages that need imported, trained functions (so `import` and
 /// `train` run with them).
-pub const FUNCTION_STAGES: [&str; 5] = ["cleaning", "regression", "accuracy", "transfer", "policies"];
+pub const FUNCTION_STAGES: [&str; 6] = ["cleaning", "regression", "accuracy", "transfer", "policies", "soak"];
 
-/// Every stage of the write-up; `overhead` is a benchmark and runs only
-/// when named.
+/// Every stage of the write-up; `soak` and `overhead` are benchmarks and
+/// run only when named.
 fn default_run() -> Vec<String> {
-    ALL_STAGES.iter().filter(|s| **s != "overhead").map(|s| s.to_string()).collect()
+    ALL_STAGES.iter().filter(|s| !matches!(**s, "soak" | "overhead")).map(|s| s.to_string()).collect()
 }
 
 impl Default for Stages {
@@ -259,6 +261,34 @@ fn default_max_requests() -> usize {
 }
 
 impl Default for Overhead {
+    fn default() -> Self {
+        toml::from_str("").expect("defaults are valid")
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Soak {
+    /// Requests per second, open loop, over a seeded mix of the functions.
+    #[serde(default = "default_soak_rate")]
+    pub rate: usize,
+    #[serde(default = "default_soak_seconds")]
+    pub seconds: usize,
+    #[serde(default = "default_soak_sizes")]
+    pub sizes: Vec<u64>,
+}
+
+fn default_soak_rate() -> usize {
+    20
+}
+fn default_soak_seconds() -> usize {
+    600
+}
+fn default_soak_sizes() -> Vec<u64> {
+    vec![1, 10, 100]
+}
+
+impl Default for Soak {
     fn default() -> Self {
         toml::from_str("").expect("defaults are valid")
     }

@@ -12,7 +12,9 @@ use self::chart::{BarChart, Mark, Series, XyChart, save_bars, save_xy};
 use crate::results::RunDir;
 use crate::stages::accuracy::AccuracyRow;
 use crate::stages::cleaning::{CleaningRow, RegressionRow};
+use crate::stages::overhead::OverheadRow;
 use crate::stages::policies::PolicyRow;
+use crate::stages::soak::{MemoryRow, SoakRow};
 use crate::stages::transfer::{TransferAccuracyRow, TransferRow};
 
 /// Groups values by a key, keeping first-seen key order stable (sorted).
@@ -27,6 +29,12 @@ fn group<T, K: Ord + Clone>(rows: &[T], key: impl Fn(&T) -> K) -> BTreeMap<K, Ve
 fn mean(values: impl Iterator<Item = f64>) -> f64 {
     let (sum, n) = values.filter(|v| v.is_finite()).fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
     if n == 0 { f64::NAN } else { sum / n as f64 }
+}
+
+/// The `q` quantile (nearest rank) of a non-empty set of values.
+fn quantile(mut values: Vec<f64>, q: f64) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[((values.len() as f64 * q) as usize).min(values.len() - 1)]
 }
 
 /// Mean of `value` per input size, in size order.
@@ -48,6 +56,8 @@ pub fn render(run: &RunDir, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
     accuracy(run, &mut save)?;
     transfer(run, &mut save)?;
     policies(run, &mut save)?;
+    soak(run, &mut save)?;
+    overhead(run, &mut save)?;
     let mut bars = transfer_cost(run, out)?;
     made.append(&mut bars);
     Ok(made)
@@ -214,6 +224,50 @@ fn policies(run: &RunDir, save: &mut Save) -> anyhow::Result<()> {
             &format!("policies-share-{load}"),
             XyChart { title, x_label: "input size (test cases)".into(), y_label: format!("requests on {first_worker} (%)"), series },
         )?;
+    }
+    Ok(())
+}
+
+/// The soak: resident memory over time, and p99 latency per 30 s window.
+fn soak(run: &RunDir, save: &mut Save) -> anyhow::Result<()> {
+    let memory: Vec<MemoryRow> = run.read_csv("soak_memory.csv")?;
+    if !memory.is_empty() {
+        let points = memory.iter().map(|m| (m.t_s / 60.0, m.rss_mb)).collect();
+        let series = vec![Series { label: "harness RSS".into(), points, mark: Mark::Line, colour: 0 }];
+        let title = "Soak: resident memory of orchestrator + load generator".into();
+        save("soak-memory", XyChart { title, x_label: "time (min)".into(), y_label: "RSS (MB)".into(), series })?;
+    }
+    let rows: Vec<SoakRow> = run.read_csv("soak.csv")?;
+    if !rows.is_empty() {
+        let windows = group(&rows, |r| (r.sent_s / 30.0) as u64);
+        let points = windows
+            .into_iter()
+            .map(|(w, rs)| ((w as f64 * 30.0 + 15.0) / 60.0, quantile(rs.iter().map(|r| r.latency_ms).collect(), 0.99)))
+            .collect();
+        let series = vec![Series { label: "p99 per 30 s".into(), points, mark: Mark::Line, colour: 1 }];
+        let title = "Soak: p99 latency over time".into();
+        save("soak-latency", XyChart { title, x_label: "time (min)".into(), y_label: "p99 latency (ms)".into(), series })?;
+    }
+    Ok(())
+}
+
+/// Orchestrator overhead: p50 and p99 latency against the offered rate.
+fn overhead(run: &RunDir, save: &mut Save) -> anyhow::Result<()> {
+    let rows: Vec<OverheadRow> = run.read_csv("overhead.csv")?;
+    let mut series = Vec::new();
+    for (i, (policy, rs)) in group(&rows, |r| r.policy.clone()).into_iter().enumerate() {
+        for (q, mark) in [(0.5, Mark::Line), (0.99, Mark::Points)] {
+            let points = group(&rs, |r| r.rate)
+                .into_iter()
+                .filter(|(rate, _)| *rate > 0)
+                .map(|(rate, rs)| (rate as f64, quantile(rs.iter().map(|r| r.latency_ms * 1000.0).collect(), q)))
+                .collect();
+            series.push(Series { label: format!("{policy} p{}", (q * 100.0) as u32), points, mark, colour: i });
+        }
+    }
+    if !series.is_empty() {
+        let title = "Latency through the orchestrator by offered rate".into();
+        save("overhead-latency", XyChart { title, x_label: "offered rate (requests/s)".into(), y_label: "latency (µs)".into(), series })?;
     }
     Ok(())
 }

@@ -7,6 +7,7 @@ pub mod cleaning;
 pub mod import;
 pub mod overhead;
 pub mod policies;
+pub mod soak;
 pub mod train;
 pub mod transfer;
 

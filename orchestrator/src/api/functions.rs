@@ -61,11 +61,17 @@ pub async fn invoke(
     run(&app, name, body?, &headers).await
 }
 
+/// The input size of an event body: its length when it is a JSON array,
+/// else 1. A body that is not UTF-8 JSON is the client's error (400).
+pub fn parse_event(event: &[u8]) -> Result<u64, ApiError> {
+    let text = std::str::from_utf8(event).map_err(|e| ApiError::bad_request(format!("the event is not UTF-8 text: {e}")))?;
+    event_size(text).map_err(|e| ApiError::bad_request(format!("the event is not valid JSON: {e}")))
+}
+
 /// Validates the event, runs it, and answers with the handler's result and
 /// the placement headers. Shared with `POST /function/invoke`.
 pub async fn run(app: &AppState, function: String, event: Bytes, headers: &HeaderMap) -> Result<Response, ApiError> {
-    let text = std::str::from_utf8(&event).map_err(|e| ApiError::bad_request(format!("the event is not UTF-8 text: {e}")))?;
-    let input_size = event_size(text).map_err(|e| ApiError::bad_request(format!("the event is not valid JSON: {e}")))?;
+    let input_size = parse_event(&event)?;
     let policy = match headers.get(POLICY_HEADER) {
         None => None,
         Some(value) => Some(value.to_str().ok().and_then(PolicyKind::parse).ok_or_else(|| {

@@ -7,6 +7,8 @@ mod auth;
 mod compat;
 pub mod error;
 mod functions;
+#[cfg(test)]
+mod fuzz;
 mod learning;
 mod ops;
 
