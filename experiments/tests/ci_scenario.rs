@@ -9,8 +9,19 @@ use std::path::{Path, PathBuf};
 use hetfaas_experiments::results::RunDir;
 use hetfaas_experiments::runner::{RunOptions, render, run};
 
-const STAGE_FILES: [&str; 8] =
-    ["import.csv", "train.csv", "cleaning.csv", "regression.csv", "accuracy.csv", "transfer.csv", "transfer_accuracy.csv", "policies.csv"];
+const STAGE_FILES: [&str; 11] = [
+    "import.csv",
+    "train.csv",
+    "cleaning.csv",
+    "regression.csv",
+    "accuracy.csv",
+    "transfer.csv",
+    "transfer_accuracy.csv",
+    "policies.csv",
+    "soak.csv",
+    "soak_memory.csv",
+    "overhead.csv",
+];
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().unwrap()
@@ -68,6 +79,9 @@ async fn the_ci_scenario_produces_rows_figures_and_a_report_and_repeats_for_its_
         "transfer-cloud",
         "policies-latency-cdf-closed",
         "training-invocations",
+        "soak-memory",
+        "soak-latency",
+        "overhead-latency",
     ] {
         assert!(made.iter().any(|p| p.file_stem().unwrap() == name), "figure {name} among {made:?}");
     }
@@ -76,7 +90,7 @@ async fn the_ci_scenario_produces_rows_figures_and_a_report_and_repeats_for_its_
         assert!(png.with_extension("svg").exists());
     }
     let report = std::fs::read_to_string(first.path("report.md")).unwrap();
-    for heading in ["## Prediction accuracy", "## Training cost", "## Routing policies"] {
+    for heading in ["## Prediction accuracy", "## Training cost", "## Routing policies", "## Soak", "## Orchestrator overhead"] {
         assert!(report.contains(heading), "report.md has {heading}:\n{report}");
     }
     assert!(report.contains("| predicted |") && report.contains("| edge | seen |"), "{report}");
