@@ -10,6 +10,8 @@ pub mod aws;
 mod http_invoke;
 #[cfg(feature = "docker")]
 pub mod image;
+#[cfg(any(feature = "aws", feature = "knative", feature = "docker"))]
+pub mod image_source;
 #[cfg(feature = "knative")]
 pub mod knative;
 #[cfg(feature = "aws")]

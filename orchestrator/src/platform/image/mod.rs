@@ -17,41 +17,11 @@ use bollard::Docker;
 use bollard::auth::DockerCredentials;
 use bollard::query_parameters::{BuildImageOptionsBuilder, PushImageOptionsBuilder};
 use futures_util::StreamExt;
-use serde::{Deserialize, Serialize};
 
 use crate::function::FunctionSpec;
 use crate::platform::aws::SCOPE;
+pub use crate::platform::image_source::BuildConfig;
 use crate::platform::{DeployError, StartError};
-
-/// The `build` table of a `lambda` or `knative` worker.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct BuildConfig {
-    /// The Lambda Python base image (multi-architecture).
-    #[serde(default = "default_base_image")]
-    pub base_image: String,
-    /// Target platform; must match the Lambda worker's `architecture`.
-    #[serde(default = "default_platform")]
-    pub platform: String,
-    /// Push after building; off only to test builds on a bare Docker engine.
-    #[serde(default = "default_push")]
-    pub push: bool,
-    /// Region of an ECR registry, when it cannot be read from the host name.
-    #[serde(default)]
-    pub ecr_region: Option<String>,
-}
-
-fn default_base_image() -> String {
-    "public.ecr.aws/lambda/python:3.12".into()
-}
-
-fn default_platform() -> String {
-    "linux/arm64".into()
-}
-
-fn default_push() -> bool {
-    true
-}
 
 /// Builds and pushes function images through the local Docker engine
 /// (`DOCKER_HOST`, else the default socket).

@@ -26,6 +26,7 @@ use tokio::sync::OnceCell;
 
 use self::invoker::Invoker;
 use crate::function::FunctionSpec;
+use crate::platform::image_source::ImageSource;
 use crate::platform::{DeployError, InvokeOutcome, Platform, PlatformError, StartError, Utilisation};
 
 /// Settings of a `kind = "knative"` worker.
@@ -61,9 +62,8 @@ pub struct KnativeConfig {
     #[serde(default = "default_ready_timeout_s")]
     pub ready_timeout_s: u64,
     /// Build and push the image on deploy (feature `docker`).
-    #[cfg(feature = "docker")]
     #[serde(default)]
-    pub build: Option<crate::platform::image::BuildConfig>,
+    pub build: Option<crate::platform::image_source::BuildConfig>,
 }
 
 fn default_namespace() -> String {
@@ -84,8 +84,7 @@ pub struct KnativePlatform {
     cluster: OnceCell<kube::Client>,
     invoker: Invoker,
     utilisation: [AtomicU64; 2],
-    #[cfg(feature = "docker")]
-    builder: Option<crate::platform::image::ImageBuilder>,
+    image: ImageSource,
 }
 
 /// By hand: `kube::Client` has no `Debug`.
@@ -99,17 +98,8 @@ impl KnativePlatform {
     pub fn new(name: &str, config: KnativeConfig) -> Result<KnativePlatform, StartError> {
         let invoker =
             Invoker::new(name, config.not_found_retries).map_err(|e| StartError { worker: name.to_owned(), detail: e.to_string() })?;
-        #[cfg(feature = "docker")]
-        let builder = config.build.clone().map(|b| crate::platform::image::ImageBuilder::new(name, b)).transpose()?;
-        Ok(KnativePlatform {
-            name: name.to_owned(),
-            config,
-            cluster: OnceCell::new(),
-            invoker,
-            utilisation: Default::default(),
-            #[cfg(feature = "docker")]
-            builder,
-        })
+        let image = ImageSource::new(name, &config.image, config.build.as_ref())?;
+        Ok(KnativePlatform { name: name.to_owned(), config, cluster: OnceCell::new(), invoker, utilisation: Default::default(), image })
     }
 
     /// The cluster client, made on first use (reading a kubeconfig is async).
@@ -168,11 +158,7 @@ impl KnativePlatform {
 impl Platform for KnativePlatform {
     async fn deploy(&self, spec: &FunctionSpec) -> Result<(), DeployError> {
         let failed = |detail: String| DeployError::Platform { worker: self.name.clone(), detail };
-        let image = self.config.image.replace("{function}", &spec.name);
-        #[cfg(feature = "docker")]
-        if let Some(builder) = &self.builder {
-            builder.publish(spec, &image).await?;
-        }
+        let image = self.image.prepare(spec).await?;
         let client = self.cluster().await.map_err(failed)?;
         if let Some(secret) = &self.config.image_pull_secret {
             self.attach_pull_secret(&client, secret).await.map_err(failed)?;
@@ -228,11 +214,8 @@ impl Platform for KnativePlatform {
     async fn shutdown(&self) {}
 
     /// Only the image builder needs any (AWS, for pushes to ECR).
-    #[cfg(feature = "docker")]
     fn use_credentials(&self, scope: &str, values: &std::collections::BTreeMap<String, String>) {
-        if let Some(builder) = &self.builder {
-            builder.use_credentials(scope, values);
-        }
+        self.image.use_credentials(scope, values);
     }
 
     fn details(&self) -> serde_json::Value {

@@ -28,6 +28,7 @@ use tokio::sync::OnceCell;
 
 use crate::function::FunctionSpec;
 use crate::platform::aws::{SCOPE, sdk_config, stored_credentials};
+use crate::platform::image_source::ImageSource;
 use crate::platform::{DeployError, FunctionError, InvokeOutcome, Platform, PlatformError, StartError, Utilisation};
 
 /// Settings of a `kind = "lambda"` worker.
@@ -65,9 +66,8 @@ pub struct LambdaConfig {
     pub ready_timeout_s: u64,
     /// Build and push the image on deploy (feature `docker`); without it the
     /// image must already exist at `image`.
-    #[cfg(feature = "docker")]
     #[serde(default)]
-    pub build: Option<crate::platform::image::BuildConfig>,
+    pub build: Option<crate::platform::image_source::BuildConfig>,
 }
 
 /// The instruction set the function's image is built for.
@@ -105,22 +105,19 @@ pub struct LambdaPlatform {
     /// The SDK client, made on first use and again when credentials change.
     client: RwLock<Option<Client>>,
     role_arn: OnceCell<String>,
-    #[cfg(feature = "docker")]
-    builder: Option<crate::platform::image::ImageBuilder>,
+    image: ImageSource,
 }
 
 impl LambdaPlatform {
     pub fn new(name: &str, config: LambdaConfig) -> Result<LambdaPlatform, StartError> {
-        #[cfg(feature = "docker")]
-        let builder = config.build.clone().map(|b| crate::platform::image::ImageBuilder::new(name, b)).transpose()?;
+        let image = ImageSource::new(name, &config.image, config.build.as_ref())?;
         Ok(LambdaPlatform {
             name: name.to_owned(),
             config,
             credentials: RwLock::default(),
             client: RwLock::default(),
             role_arn: OnceCell::new(),
-            #[cfg(feature = "docker")]
-            builder,
+            image,
         })
     }
 
@@ -168,11 +165,7 @@ impl LambdaPlatform {
 impl Platform for LambdaPlatform {
     async fn deploy(&self, spec: &FunctionSpec) -> Result<(), DeployError> {
         let failed = |detail: String| DeployError::Platform { worker: self.name.clone(), detail };
-        let image = self.config.image.replace("{function}", &spec.name);
-        #[cfg(feature = "docker")]
-        if let Some(builder) = &self.builder {
-            builder.publish(spec, &image).await?;
-        }
+        let image = self.image.prepare(spec).await?;
         let client = self.client().await;
         let role = match &self.config.role_arn {
             Some(arn) => arn.clone(),
@@ -227,10 +220,7 @@ impl Platform for LambdaPlatform {
     async fn shutdown(&self) {}
 
     fn use_credentials(&self, scope: &str, values: &BTreeMap<String, String>) {
-        #[cfg(feature = "docker")]
-        if let Some(builder) = &self.builder {
-            builder.use_credentials(scope, values);
-        }
+        self.image.use_credentials(scope, values);
         if scope == SCOPE {
             *self.credentials.write().expect("credentials lock poisoned") = Some(values.clone());
             *self.client.write().expect("client lock poisoned") = None;
