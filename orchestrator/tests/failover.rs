@@ -140,3 +140,43 @@ async fn a_saturated_edge_is_passed_over_until_it_has_room_again() {
     }
     assert!(workers.iter().any(|w| w == "edge"), "with room again the edge takes its turns: {workers:?}");
 }
+
+#[tokio::test]
+async fn when_every_worker_throttles_the_client_gets_429_and_retry_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = NodeOptions { max_concurrency: Some(1) };
+    let node = Node::start("127.0.0.1:0".parse().unwrap(), dir.path(), LocalConfig::default(), 1, options).await.unwrap();
+    let cloud = WorkerConfig {
+        name: "cloud".into(),
+        tier: Tier::Cloud,
+        platform: PlatformConfig::Node(NodeConfig { url: format!("http://{}", node.addr()), connect_timeout_s: 1 }),
+    };
+    let server = TestServer::start(vec![local_worker("edge", Tier::Edge, None, 1.0), cloud]).await;
+    let sleeper = "import time\ndef handler(event, context):\n    time.sleep(event)\n    return event\n";
+    let spec = json!({ "name": "sleeper", "source_code": sleeper, "edge_supported": true, "cloud_supported": true, "example_inputs": [0] });
+    assert_eq!(server.create_spec(spec).await["state"], "ready");
+
+    let client = server.client.clone();
+    let url = server.url("/functions/sleeper/invoke");
+    let slow =
+        tokio::spawn(async move { client.post(url).header("x-hetfaas-policy", "cloud-only").body("1.5").send().await.unwrap().status() });
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let response = server
+        .client
+        .post(server.url("/functions/sleeper/invoke"))
+        .header("x-hetfaas-policy", "cloud-only")
+        .body("0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 429);
+    assert_eq!(response.headers()["retry-after"], "1");
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "throttled", "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("429 Too Many Requests"), "{body}");
+    let spilled = server.invoke("sleeper", "0", Some("round-robin")).await;
+    assert_eq!(spilled.status, 200, "with another worker, a throttled one is just skipped");
+    assert_eq!(slow.await.unwrap(), 200);
+    assert_eq!(server.invoke("sleeper", "0", Some("cloud-only")).await.status, 200, "and the cloud serves once it has room");
+    node.shutdown().await;
+}

@@ -40,7 +40,11 @@ impl IntoResponse for ApiError {
         let mut error = self.details;
         error.insert("code".into(), self.code.into());
         error.insert("message".into(), self.message.into());
-        (self.status, Json(serde_json::json!({ "error": error }))).into_response()
+        let mut response = (self.status, Json(serde_json::json!({ "error": error }))).into_response();
+        if self.status == StatusCode::TOO_MANY_REQUESTS {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("1"));
+        }
+        response
     }
 }
 
@@ -79,6 +83,7 @@ impl From<InvokeError> for ApiError {
             InvokeError::Deploying(_) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "deploying", message),
             InvokeError::NoCandidate { .. } => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "no_worker", message),
             InvokeError::AllFailed(_) => ApiError::new(StatusCode::BAD_GATEWAY, "platform_failure", message),
+            InvokeError::Throttled(_) => ApiError::new(StatusCode::TOO_MANY_REQUESTS, "throttled", message),
         }
     }
 }

@@ -55,6 +55,9 @@ pub enum InvokeError {
     NoCandidate { function: String, policy: &'static str },
     #[error("every candidate worker failed: {}", .0.join("; "))]
     AllFailed(Vec<String>),
+    /// Every candidate refused for now (HTTP 429 upstream): retry later.
+    #[error("every candidate worker is throttling: {}", .0.join("; "))]
+    Throttled(Vec<String>),
 }
 
 impl Orchestrator {
@@ -95,6 +98,7 @@ impl Orchestrator {
         let predicted_ms: Vec<(String, f64)> =
             candidates.iter().filter_map(|c| Some((inner.workers[c.worker].name.clone(), c.predicted_ms?))).collect();
         let mut failures = Vec::new();
+        let mut all_throttled = true;
         for candidate in order {
             let worker = &inner.workers[candidate.worker];
             let started_at_ms = now_ms();
@@ -109,6 +113,7 @@ impl Orchestrator {
                     return Ok(Invocation { result, worker: worker.name.clone(), duration_ms, predicted_ms, policy: policy.kind(), cold });
                 }
                 Err(error) => {
+                    all_throttled &= matches!(error, PlatformError::Throttled { .. });
                     match error {
                         PlatformError::Unreachable { .. } => worker.set_healthy(false),
                         PlatformError::NotDeployed { .. } => self.heal(candidate.worker, &request.function),
@@ -119,7 +124,7 @@ impl Orchestrator {
                 }
             }
         }
-        Err(InvokeError::AllFailed(failures))
+        Err(if all_throttled { InvokeError::Throttled(failures) } else { InvokeError::AllFailed(failures) })
     }
 
     /// Each supporting worker's predicted duration for `input_size`, for
