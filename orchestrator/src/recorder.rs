@@ -5,8 +5,9 @@
 //! per transaction. When the queue is full, `record` waits (backpressure)
 //! rather than drop a row. [`Recorder::shutdown`] stops intake, writes what
 //! is queued and returns only when it is on disk: no row is lost on a clean
-//! shutdown. Stored rows then go on to the learner, in order. After a crash, what was queued and not yet written is lost:
-//! the rows of the last [`LINGER`] (10 ms) plus one batch being written.
+//! shutdown. Stored rows then go on to the learner, in order. After a
+//! crash, what was queued and not yet written is lost: the rows of the last
+//! [`LINGER`] (10 ms) plus one batch being written.
 
 use std::sync::Arc;
 use std::sync::Mutex;
