@@ -60,14 +60,17 @@ pub async fn invoke_named(
 /// The emulator path: the node's single function, 404 while there is none
 /// (the way a Knative service answers before its revision is ready).
 pub async fn invoke_only(State(shared): State<Arc<Shared>>, body: Result<Bytes, BytesRejection>) -> Response {
-    let names: Vec<String> = shared.functions.lock().expect("functions lock poisoned").keys().cloned().collect();
-    match names.as_slice() {
-        [] => not_found("function").into_response(),
-        [name] => invoke(&shared, name, body).await.unwrap_or_else(IntoResponse::into_response),
+    let (count, only) = {
+        let functions = shared.functions.lock().expect("functions lock poisoned");
+        (functions.len(), functions.keys().next().cloned())
+    };
+    match (count, only) {
+        (1, Some(name)) => invoke(&shared, &name, body).await.unwrap_or_else(IntoResponse::into_response),
+        (0, _) => not_found("function").into_response(),
         _ => ServiceError(
             StatusCode::BAD_REQUEST,
             "InvalidRequestContentException",
-            format!("this node serves {} functions; call /{{name}}/2015-03-31/functions/function/invocations", names.len()),
+            format!("this node serves {count} functions; call /{{name}}/2015-03-31/functions/function/invocations"),
         )
         .into_response(),
     }
