@@ -105,7 +105,7 @@ fn import_problem(options: &ImportOptions, tree: &Tree, problem: &str, report: &
     let mut rng = StdRng::seed_from_u64(options.seed ^ fnv1a(problem));
     candidates.shuffle(&mut rng);
     candidates.truncate(options.per_problem);
-    let cases: Vec<String> = (0..options.cases).map(|_| spec.generate(&mut rng)).collect();
+    let cases: Vec<String> = (0..options.cases).map(|_| spec.generate(&mut rng)).collect::<Result<_, _>>()?;
     let sample = read_sample(tree, problem);
     for submission in candidates {
         let outcome = prepare(options, tree, &submission, &spec, sample.as_ref());

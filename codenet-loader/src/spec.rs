@@ -31,6 +31,12 @@ use rand::Rng;
 use rand::rngs::StdRng;
 use serde::Deserialize;
 
+/// The largest case a spec may generate: events are lists of cases and
+/// must stay under Lambda's 6 MB payload limit.
+pub const MAX_CASE_BYTES: usize = 1 << 20;
+/// Most decimals a float token may ask for.
+const MAX_DIGITS: usize = 17;
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InputSpec {
@@ -135,6 +141,12 @@ impl InputSpec {
                 if kinds.iter().filter(|k| **k).count() != 1 {
                     return fail(format!("line {}: a token needs exactly one of int, float, string, text", i + 1));
                 }
+                if token.string.as_deref() == Some("") {
+                    return fail(format!("line {}: a string token needs a non-empty alphabet", i + 1));
+                }
+                if token.float.is_some_and(|b| !b.iter().all(|v| v.is_finite())) || token.digits.is_some_and(|d| d > MAX_DIGITS) {
+                    return fail(format!("line {}: a float token needs finite bounds and at most {MAX_DIGITS} digits", i + 1));
+                }
                 let vars =
                     token.int.iter().flatten().filter_map(Bound::var).chain(token.list.iter().chain(&token.len).filter_map(Count::var));
                 if let Some(var) = vars.clone().find(|v| !defined.contains(v)) {
@@ -146,8 +158,9 @@ impl InputSpec {
         Ok(())
     }
 
-    /// Draws one test case: the text of a standard input.
-    pub fn generate(&self, rng: &mut StdRng) -> String {
+    /// Draws one test case: the text of a standard input. A case that would
+    /// outgrow [`MAX_CASE_BYTES`] (a count drawn too large) is refused.
+    pub fn generate(&self, rng: &mut StdRng) -> Result<String, SpecError> {
         let mut vars: HashMap<String, i64> = HashMap::new();
         let mut out = String::new();
         for line in &self.lines {
@@ -156,14 +169,22 @@ impl InputSpec {
                 match &line.fixed {
                     Some(text) => out.push_str(text),
                     None => {
-                        let tokens: Vec<String> = line.tokens.iter().map(|t| t.draw(&mut vars, rng)).collect();
+                        let tokens: Vec<String> =
+                            line.tokens.iter().map(|t| t.draw(&mut vars, rng)).collect::<Result<_, _>>().map_err(|()| self.too_large())?;
                         out.push_str(&tokens.join(&line.separator));
                     }
                 }
                 out.push('\n');
+                if out.len() > MAX_CASE_BYTES {
+                    return Err(self.too_large());
+                }
             }
         }
-        out
+        Ok(out)
+    }
+
+    fn too_large(&self) -> SpecError {
+        SpecError::Invalid { problem: self.problem.clone(), message: format!("a case would exceed {MAX_CASE_BYTES} bytes") }
     }
 }
 
@@ -205,31 +226,38 @@ fn draw_int(lo: i64, hi: i64, rng: &mut StdRng) -> i64 {
     if hi <= lo { lo } else { rng.gen_range(lo..=hi) }
 }
 
+/// A count drawn for a list or a string, at most (one byte per item at
+/// least, so more could never fit in a case).
+fn bounded(n: i64) -> Result<usize, ()> {
+    let n = n.max(0) as usize;
+    if n > MAX_CASE_BYTES { Err(()) } else { Ok(n) }
+}
+
 impl Token {
-    fn draw(&self, vars: &mut HashMap<String, i64>, rng: &mut StdRng) -> String {
+    fn draw(&self, vars: &mut HashMap<String, i64>, rng: &mut StdRng) -> Result<String, ()> {
         if let Some(text) = &self.text {
-            return text.clone();
+            return Ok(text.clone());
         }
         if let Some([lo, hi]) = &self.float {
             let value = if hi > lo { rng.gen_range(*lo..=*hi) } else { *lo };
-            return format!("{value:.*}", self.digits.unwrap_or(3));
+            return Ok(format!("{value:.*}", self.digits.unwrap_or(3)));
         }
         if let Some(alphabet) = &self.string {
             let letters: Vec<char> = alphabet.chars().collect();
-            let len = self.len.as_ref().map_or(1, |c| c.draw(vars, rng)).max(0);
-            return (0..len).map(|_| letters[rng.gen_range(0..letters.len())]).collect();
+            let len = bounded(self.len.as_ref().map_or(1, |c| c.draw(vars, rng)))?;
+            return Ok((0..len).map(|_| letters[rng.gen_range(0..letters.len())]).collect());
         }
         let [lo, hi] = self.int.as_ref().expect("validated: one kind per token");
         let (lo, hi) = (lo.value(vars), hi.value(vars));
         if let Some(count) = &self.list {
-            let n = count.draw(vars, rng).max(0);
-            return (0..n).map(|_| draw_int(lo, hi, rng).to_string()).collect::<Vec<_>>().join(" ");
+            let n = bounded(count.draw(vars, rng))?;
+            return Ok((0..n).map(|_| draw_int(lo, hi, rng).to_string()).collect::<Vec<_>>().join(" "));
         }
         let value = draw_int(lo, hi, rng);
         if let Some(name) = &self.name {
             vars.insert(name.clone(), value);
         }
-        value.to_string()
+        Ok(value.to_string())
     }
 }
 
@@ -255,7 +283,7 @@ mod tests {
     #[test]
     fn a_case_follows_the_spec_and_repeats_for_a_seed() {
         let spec = InputSpec::parse(DATASETS).unwrap();
-        let case = spec.generate(&mut StdRng::seed_from_u64(3));
+        let case = spec.generate(&mut StdRng::seed_from_u64(3)).unwrap();
         let lines: Vec<&str> = case.lines().collect();
         let n: usize = lines[0].parse().unwrap();
         assert!((1..=5).contains(&n));
@@ -268,7 +296,7 @@ mod tests {
         }
         assert_eq!(lines[n + 1].split(' ').count(), n);
         assert_eq!(lines[n + 2], "0");
-        assert_eq!(case, spec.generate(&mut StdRng::seed_from_u64(3)));
+        assert_eq!(case, spec.generate(&mut StdRng::seed_from_u64(3)).unwrap());
     }
 
     #[test]
@@ -280,5 +308,18 @@ mod tests {
         let checker = "problem = \"p\"\nchecker = \"fuzzy\"\n[[line]]\nfixed = \"1\"\n";
         assert!(InputSpec::parse(checker).unwrap_err().to_string().contains("fuzzy"));
         assert!(InputSpec::parse("problem = \"p\"\n[[line]]\nfixd = \"1\"\n").is_err());
+        let empty = "problem = \"p\"\n[[line]]\ntokens = [{ string = \"\" }]\n";
+        assert!(InputSpec::parse(empty).unwrap_err().to_string().contains("alphabet"));
+        let infinite = "problem = \"p\"\n[[line]]\ntokens = [{ float = [0.0, inf] }]\n";
+        assert!(InputSpec::parse(infinite).unwrap_err().to_string().contains("finite"));
+    }
+
+    #[test]
+    fn a_case_too_large_to_send_is_refused_not_built() {
+        let huge = "problem = \"p\"\n[[line]]\nrepeat = 1000000000000\nfixed = \"1\"\n";
+        let error = InputSpec::parse(huge).unwrap().generate(&mut StdRng::seed_from_u64(1)).unwrap_err();
+        assert!(error.to_string().contains("exceed"), "{error}");
+        let list = "problem = \"p\"\n[[line]]\ntokens = [{ int = [1, 2], list = 1000000000000 }]\n";
+        assert!(InputSpec::parse(list).unwrap().generate(&mut StdRng::seed_from_u64(1)).is_err());
     }
 }

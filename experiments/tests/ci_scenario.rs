@@ -44,6 +44,68 @@ fn rows(path: &Path) -> Vec<csv::StringRecord> {
     csv::Reader::from_path(path).unwrap().records().map(|r| r.unwrap()).collect()
 }
 
+/// A stage's CSV as maps from column name to value.
+fn table(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    reader.records().map(|r| headers.iter().zip(r.unwrap().iter()).map(|(h, v)| (h.to_owned(), v.to_owned())).collect()).collect()
+}
+
+/// What an SVG figure plots: how many points (circles) and, per data line
+/// (a coloured polyline; black ones are axes and ticks), how many vertices.
+/// Legend entries count too: a circle per point series, two vertices per
+/// line series.
+fn marks(svg: &Path) -> (usize, Vec<usize>) {
+    let text = std::fs::read_to_string(svg).unwrap();
+    let circles = text.matches("<circle").count();
+    let attribute = |element: &str, name: &str| {
+        let start = element.find(&format!(" {name}=\""))? + name.len() + 3;
+        Some(element[start..start + element[start..].find('"')?].to_owned())
+    };
+    let mut lines: Vec<usize> = text
+        .split("<polyline")
+        .skip(1)
+        .filter(|e| attribute(e, "stroke").is_some_and(|c| c != "#000000"))
+        .map(|e| attribute(e, "points").unwrap_or_default().split_whitespace().count())
+        .collect();
+    lines.sort_unstable();
+    (circles, lines)
+}
+
+/// Checks, from the CSVs, that the figures hold the data they plot: a
+/// figure drawn from the wrong rows, or none, fails here.
+fn figures_hold_their_data(run: &RunDir, figures: &Path) {
+    let count = |rows: &[std::collections::HashMap<String, String>], column: &str| {
+        let mut values: Vec<&str> = rows.iter().map(|r| r[column].as_str()).collect();
+        values.sort_unstable();
+        values.dedup();
+        values.len()
+    };
+    let cleaning = table(&run.path("cleaning.csv"));
+    for worker in ["edge", "cloud"] {
+        let rows: Vec<_> = cleaning.iter().filter(|r| r["worker"] == worker).cloned().collect();
+        let functions = count(&rows, "function");
+        for (figure, kept) in [("raw", None), ("zscore", Some("kept_zscore")), ("iqr", Some("kept_iqr"))] {
+            let points = rows.iter().filter(|r| kept.is_none_or(|k| r[k] == "true")).count();
+            let (circles, _) = marks(&figures.join(format!("cleaning-{worker}-{figure}.svg")));
+            assert_eq!(circles, points + functions, "cleaning-{worker}-{figure}: {points} rows of {functions} functions");
+        }
+        let (_, lines) = marks(&figures.join(format!("regression-{worker}.svg")));
+        assert_eq!(lines, vec![2; 2 * functions], "regression-{worker}: one fitted line per function, and its legend");
+    }
+    let policies = table(&run.path("policies.csv"));
+    for load in ["closed", "open"] {
+        let rows: Vec<_> = policies.iter().filter(|r| r["load"] == load).cloned().collect();
+        let mut expected: Vec<usize> = Vec::new();
+        for policy in rows.iter().map(|r| r["policy"].clone()).collect::<std::collections::BTreeSet<_>>() {
+            expected.extend([rows.iter().filter(|r| r["policy"] == policy).count(), 2]);
+        }
+        expected.sort_unstable();
+        let (_, lines) = marks(&figures.join(format!("policies-latency-cdf-{load}.svg")));
+        assert_eq!(lines, expected, "policies-latency-cdf-{load}: one vertex per request of each policy");
+    }
+}
+
 /// Decodes a PNG and counts its distinct colours: a blank or broken
 /// figure has one or two.
 fn colours(png: &Path) -> usize {
@@ -89,6 +151,7 @@ async fn the_ci_scenario_produces_rows_figures_and_a_report_and_repeats_for_its_
         assert!(colours(png) > 20, "{} has real content", png.display());
         assert!(png.with_extension("svg").exists());
     }
+    figures_hold_their_data(&first, &figures);
     let report = std::fs::read_to_string(first.path("report.md")).unwrap();
     for heading in ["## Prediction accuracy", "## Training cost", "## Routing policies", "## Soak", "## Orchestrator overhead"] {
         assert!(report.contains(heading), "report.md has {heading}:\n{report}");

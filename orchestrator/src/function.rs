@@ -177,10 +177,16 @@ mod tests {
     }
 
     #[test]
-    fn malformed_or_too_deep_events_are_refused() {
+    fn malformed_events_are_refused_and_deep_ones_left_to_the_handler() {
         assert!(event_size("[1, 2").is_err());
         assert!(event_size("{\"a\": }").is_err());
         assert!(event_size("").is_err());
+        // Nesting is not limited here (the scan is iterative): the handler's
+        // runtime decides what it can decode (tests/bad_input.rs).
+        let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        assert_eq!(event_size(&deep(100_000)).unwrap(), 1);
+        assert_eq!(event_size(&format!("[{}, 2]", deep(100_000))).unwrap(), 2);
+        assert!(event_size(&format!("{}{}", "[".repeat(100_000), "]".repeat(99_999))).is_err(), "one bracket short");
     }
 
     #[test]

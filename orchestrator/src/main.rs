@@ -84,6 +84,7 @@ async fn serve(path: Option<PathBuf>, listen: Option<SocketAddr>, data_dir: Opti
     config.listen = listen.unwrap_or(config.listen);
     config.data_dir = data_dir.unwrap_or(config.data_dir);
     let server = Server::start(&config).await.context("starting the orchestrator")?;
+    announce(server.addr());
     termination().await;
     tracing::info!("shutting down: answering in-flight requests and writing queued rows");
     server.shutdown().await;
@@ -99,7 +100,14 @@ async fn node(listen: SocketAddr, data_dir: PathBuf, path: Option<PathBuf>, seed
         None => LocalConfig::default(),
     };
     let node = Node::start(listen, &data_dir, config, seed, options).await.context("starting the node")?;
+    announce(node.addr());
     termination().await;
     node.shutdown().await;
     Ok(())
+}
+
+/// The bound address on standard output, the one line a supervisor or a
+/// test reads to learn the port when `--listen` asked for port 0.
+fn announce(addr: SocketAddr) {
+    println!("listening on http://{addr}");
 }

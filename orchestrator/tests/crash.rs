@@ -1,8 +1,8 @@
 //! Durability under load, with `hetfaas serve` as its own process: a clean
 //! stop (SIGTERM) loses no execution row of an answered request; `kill -9`
-//! loses at most the rows of the recorder's last flush window (rows linger
-//! up to `recorder::LINGER`, 10 ms, before one transaction writes them), and
-//! the database, functions and models come back intact.
+//! loses at most the rows the recorder had not yet committed, which the
+//! README bounds as those answered in the last [`CRASH_WINDOW`]; and the
+//! database, functions and models come back intact.
 
 mod common;
 
@@ -15,10 +15,16 @@ use serde_json::json;
 
 const BIN: &str = env!("CARGO_BIN_EXE_hetfaas");
 const USERS: usize = 8;
+/// Answers the load must have had before the server is stopped.
+const ANSWERS: usize = 400;
+/// The README's bound: a row is committed within the recorder's 10 ms
+/// linger plus two batch writes (the one in progress when it was queued,
+/// then its own), a few ms each for SQLite here; the rest is room for the
+/// writer thread to be scheduled on a machine whose cores are all busy.
+const CRASH_WINDOW: Duration = Duration::from_millis(50);
 
 struct Running {
     server: common::Serving,
-    url: String,
     dir: tempfile::TempDir,
 }
 
@@ -26,22 +32,27 @@ struct Running {
 async fn start() -> Running {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("hetfaas.toml");
-    let port = common::free_port();
-    let training = "[training]\nminimal_sizes = [1, 2]\nfull_invocations = 4\nfull_max_size = 4\n";
-    std::fs::write(&config, format!("listen = \"127.0.0.1:{port}\"\n{training}")).unwrap();
-    let (server, url) = common::spawn_serve(BIN, &config, &dir.path().join("data")).await;
+    std::fs::write(&config, "[training]\nminimal_sizes = [1, 2]\nfull_invocations = 4\nfull_max_size = 4\n").unwrap();
+    let server = common::spawn_serve(BIN, &config, &dir.path().join("data")).await;
     let spec = json!({ "name": "cube", "source_code": "def handler(event, context):\n    return [x ** 3 for x in event]\n",
         "edge_supported": true, "cloud_supported": true, "example_inputs": [[1, 2, 3]] });
     let client = reqwest::Client::new();
-    assert_eq!(client.post(format!("{url}/functions")).json(&spec).send().await.unwrap().status(), 202);
-    for _ in 0..300 {
-        let f: serde_json::Value = client.get(format!("{url}/functions/cube")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(client.post(format!("{}/functions", server.url)).json(&spec).send().await.unwrap().status(), 202);
+    wait_ready(&server.url).await;
+    Running { server, dir }
+}
+
+/// (A hang guard, not a timing bet: training here takes well under a second.)
+async fn wait_ready(url: &str) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let f: serde_json::Value = reqwest::get(format!("{url}/functions/cube")).await.unwrap().json().await.unwrap();
         if f["state"] == "ready" {
-            return Running { server, url, dir };
+            return f;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(Instant::now() < deadline, "cube never became ready: {f}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("cube never became ready");
 }
 
 /// What the load saw: when each 200 arrived (since its origin), how many
@@ -74,38 +85,49 @@ fn load(url: &str, origin: Instant) -> Load {
     Load { answered, sent, tasks }
 }
 
+impl Load {
+    /// Returns once the load has had `n` answers: a count, not a duration.
+    async fn until_answered(&self, n: usize) {
+        while self.answered.lock().unwrap().len() < n {
+            assert!(!self.tasks.iter().all(|t| t.is_finished()), "the load stopped before {n} answers");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
 async fn served_rows(dir: &std::path::Path) -> usize {
     let store = SqliteStore::open(&dir.join("data/hetfaas.db")).await.unwrap();
     store.executions("cube", None).await.unwrap().iter().filter(|r| !r.training).count()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_under_load_keeps_the_row_of_every_answered_request() {
     let mut running = start().await;
-    let Load { answered, sent, tasks } = load(&running.url, Instant::now());
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let load = load(&running.server.url, Instant::now());
+    load.until_answered(ANSWERS).await;
     // SAFETY: kill(2) on our own child.
-    unsafe { libc::kill(running.server.0.id() as i32, libc::SIGTERM) };
+    unsafe { libc::kill(running.server.child.id() as i32, libc::SIGTERM) };
+    let Load { answered, sent, tasks } = load;
     for task in tasks {
         task.await.unwrap();
     }
-    assert!(running.server.0.wait().unwrap().success(), "a clean exit under load");
+    assert!(running.server.child.wait().unwrap().success(), "a clean exit under load");
     let (answered, sent) = (answered.lock().unwrap().len(), *sent.lock().unwrap());
     let rows = served_rows(running.dir.path()).await;
     eprintln!("SIGTERM under load: {answered} answered, {rows} rows stored, {sent} sent");
-    assert!(answered > 100, "the load was real: {answered}");
     assert!(rows >= answered && rows <= sent, "every answered request has its row: {rows} rows, {answered} answered, {sent} sent");
 }
 
-#[tokio::test]
-async fn kill_9_under_load_loses_at_most_the_last_flush_window() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_under_load_loses_at_most_the_crash_window() {
     let mut running = start().await;
     let origin = Instant::now();
-    let Load { answered, tasks, .. } = load(&running.url, origin);
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    running.server.0.kill().unwrap();
+    let load = load(&running.server.url, origin);
+    load.until_answered(ANSWERS).await;
+    running.server.child.kill().unwrap();
     let killed_at = origin.elapsed();
-    running.server.0.wait().unwrap();
+    running.server.child.wait().unwrap();
+    let Load { answered, tasks, .. } = load;
     for task in tasks {
         task.await.unwrap();
     }
@@ -115,31 +137,18 @@ async fn kill_9_under_load_loses_at_most_the_last_flush_window() {
     assert_eq!(check, "ok", "the database opens cleanly after kill -9");
     let rows = served_rows(running.dir.path()).await;
     let lost = answered.len().saturating_sub(rows);
-    // Rows answered in the final window may still have been queued or in
-    // the transaction being written: the linger plus a write's time.
-    let window = Duration::from_millis(250);
-    let in_window = answered.iter().filter(|t| killed_at.saturating_sub(**t) <= window).count();
+    let in_window = answered.iter().filter(|t| killed_at.saturating_sub(**t) <= CRASH_WINDOW).count();
     eprintln!(
-        "kill -9 under load: {} answered, {rows} rows stored, {lost} lost; {in_window} answered in the last {window:?}",
+        "kill -9 under load: {} answered, {rows} rows stored, {lost} lost; {in_window} answered in the last {CRASH_WINDOW:?}",
         answered.len()
     );
-    assert!(answered.len() > 100, "the load was real");
-    assert!(lost <= in_window, "lost {lost} rows; only the {in_window} of the last {window:?} may be");
+    assert!(lost <= in_window, "lost {lost} rows; only the {in_window} answered in the last {CRASH_WINDOW:?} may be");
 
     // The function and its models survive: a new server serves it trained.
     let config = running.dir.path().join("hetfaas.toml");
-    let (_server, url) = common::spawn_serve(BIN, &config, &running.dir.path().join("data")).await;
-    let client = reqwest::Client::new();
-    let mut function = serde_json::Value::Null;
-    for _ in 0..100 {
-        function = client.get(format!("{url}/functions/cube")).send().await.unwrap().json().await.unwrap();
-        if function["state"] == "ready" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(function["state"], "ready", "{function}");
+    let server = common::spawn_serve(BIN, &config, &running.dir.path().join("data")).await;
+    let function = wait_ready(&server.url).await;
     assert_eq!(function["models"].as_object().map(|m| m.len()), Some(2), "both workers' models survive: {function}");
-    let invoked = client.post(format!("{url}/functions/cube/invoke")).body("[3]").send().await.unwrap();
+    let invoked = reqwest::Client::new().post(format!("{}/functions/cube/invoke", server.url)).body("[3]").send().await.unwrap();
     assert_eq!(invoked.json::<serde_json::Value>().await.unwrap(), json!([27]));
 }

@@ -46,17 +46,27 @@ async fn when_the_cloud_is_unreachable_the_edge_serves_everything() {
     assert_eq!(health["workers"][1]["healthy"], false, "{health}");
 }
 
-/// Invokes on the cloud alone until it answers 200, for at most `limit`.
-async fn until_the_cloud_serves(server: &TestServer, limit: std::time::Duration) -> std::time::Duration {
-    let started = std::time::Instant::now();
+/// Invokes on the cloud alone until it answers 200 (the deadline is a hang
+/// guard: each attempt that fails starts the redeploy it waits for).
+async fn until_the_cloud_serves(server: &TestServer) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
         let invoked = server.invoke("squares", "[3]", Some("cloud-only")).await;
         if invoked.status == 200 {
             assert_eq!((invoked.worker.as_deref(), invoked.body), (Some("cloud"), json!([9])));
-            return started.elapsed();
+            return;
         }
-        assert!(started.elapsed() < limit, "the cloud is still not serving: {:?}", invoked.body);
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        assert!(std::time::Instant::now() < deadline, "the cloud is still not serving: {:?}", invoked.body);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits until `/healthz` says the cloud's health is `healthy`.
+async fn until_cloud_health(server: &TestServer, healthy: bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while common::worker_health(server, "cloud").await["healthy"] != healthy {
+        assert!(std::time::Instant::now() < deadline, "the cloud never became healthy={healthy}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
 
@@ -73,30 +83,26 @@ async fn a_node_that_restarts_empty_gets_its_functions_back_and_is_used_again() 
     };
     let server = TestServer::start(vec![local_worker("edge", Tier::Edge, None, 1.0), cloud]).await;
     server.create("squares", SQUARES).await;
-    until_the_cloud_serves(&server, std::time::Duration::from_secs(1)).await;
+    until_the_cloud_serves(&server).await;
 
-    // A long outage: the health monitor sees the node go and come back.
+    // An outage the orchestrator notices: the failed call marks the cloud
+    // unhealthy; the health monitor sees the node answer again and
+    // redeploys its functions before marking it healthy.
     node.shutdown().await;
     assert_eq!(server.invoke("squares", "[3]", Some("cloud-only")).await.status, 502);
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(common::worker_health(&server, "cloud").await["healthy"], false);
     let second_dir = tempfile::tempdir().unwrap();
     let node = Node::start(addr, second_dir.path(), LocalConfig::default(), 1, options).await.unwrap();
-    let waited = until_the_cloud_serves(&server, std::time::Duration::from_secs(10)).await;
-    for _ in 0..50 {
-        if common::worker_health(&server, "cloud").await["healthy"] == true {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert_eq!(common::worker_health(&server, "cloud").await["healthy"], true, "marked healthy once its functions are back");
-    eprintln!("after the outage the cloud served again within {waited:?}");
+    until_cloud_health(&server, true).await;
+    let first = server.invoke("squares", "[3]", Some("cloud-only")).await;
+    assert_eq!((first.status, first.worker.as_deref()), (200, Some("cloud")), "healthy means its functions are back: {:?}", first.body);
 
-    // A restart quicker than a health check: the first call finds the
-    // function missing, which redeploys it.
+    // A restart nobody noticed: the first call finds the function missing,
+    // which redeploys it.
     node.shutdown().await;
     let third_dir = tempfile::tempdir().unwrap();
     let node = Node::start(addr, third_dir.path(), LocalConfig::default(), 1, options).await.unwrap();
-    until_the_cloud_serves(&server, std::time::Duration::from_secs(10)).await;
+    until_the_cloud_serves(&server).await;
     let spread = server.invoke("squares", "[4]", Some("round-robin")).await;
     assert_eq!(spread.status, 200);
     node.shutdown().await;
@@ -105,34 +111,37 @@ async fn a_node_that_restarts_empty_gets_its_functions_back_and_is_used_again() 
 #[tokio::test]
 async fn a_saturated_edge_is_passed_over_until_it_has_room_again() {
     let dir = tempfile::tempdir().unwrap();
-    let mut config =
-        common::config(dir.path(), vec![local_worker("edge", Tier::Edge, Some(0.2), 1.0), local_worker("cloud", Tier::Cloud, None, 1.0)]);
-    // A full quota reads 0.9-1.0 (a second's average of 100 ms periods).
-    config.edge_utilisation_guard = 0.85;
+    let edge = LocalConfig { cpu: Some(0.2), cpu_period_ms: 10, ..LocalConfig::default() };
+    let edge = WorkerConfig { name: "edge".into(), tier: Tier::Edge, platform: PlatformConfig::Local(edge) };
+    let mut config = common::config(dir.path(), vec![edge, local_worker("cloud", Tier::Cloud, None, 1.0)]);
+    // A hog fills the quota (utilisation ≈ 1); an idle edge reads ≈ 0.
+    config.edge_utilisation_guard = 0.5;
     let server = TestServer::start_with(config, dir).await;
     let limits = common::worker_health(&server, "edge").await["details"]["limits"].to_string();
     if limits.contains("unconstrained") {
-        use std::io::Write;
-        let _ = writeln!(std::io::stderr(), "SKIPPED saturated edge: no cgroups here, so no utilisation to guard on ({limits})");
+        common::skipped("saturated edge", &format!("no cgroups here, so no utilisation to guard on ({limits})"));
         return;
     }
-    let hog = "import time\ndef handler(event, context):\n    end = time.time() + event\n    while time.time() < end:\n        pass\n    return event\n";
-    let spec = json!({ "name": "hog", "source_code": hog, "edge_supported": true, "cloud_supported": false, "example_inputs": [0.001] });
+    // Asked to spin, it spins until its function is removed: the test, not
+    // a duration, decides when the edge has room again.
+    let hog = "def handler(event, context):\n    while event == 'spin':\n        pass\n    return event\n";
+    let spec = json!({ "name": "hog", "source_code": hog, "edge_supported": true, "cloud_supported": false, "timeout_s": 600 });
     assert_eq!(server.create_spec(spec).await["state"], "ready");
     server.create("squares", SQUARES).await;
     common::wait_until_idle(&server, "edge").await;
 
     let client = server.client.clone();
     let url = server.url("/functions/hog/invoke");
-    let busy = tokio::spawn(async move { client.post(url).body("3").send().await.unwrap().status() });
-    tokio::time::sleep(std::time::Duration::from_millis(1300)).await;
-    let cpu = common::worker_health(&server, "edge").await["utilisation"]["cpu"].as_f64().unwrap();
-    assert!(cpu >= 0.85, "the hog fills the edge's quota: {cpu}");
+    let busy = tokio::spawn(async move { client.post(url).body("\"spin\"").send().await.unwrap().status() });
+    let cpu = common::wait_for_cpu(&server, "edge", |cpu| cpu >= 0.9).await;
+    eprintln!("the hog fills the edge's quota: utilisation {cpu:.2}");
     for i in 0..6 {
         let invoked = server.invoke("squares", &format!("[{i}]"), Some("round-robin")).await;
         assert_eq!((invoked.status, invoked.worker.as_deref()), (200, Some("cloud")), "request {i} while the edge is saturated");
     }
-    assert_eq!(busy.await.unwrap(), 200);
+    let response = server.client.delete(server.url("/functions/hog")).send().await.unwrap();
+    assert_eq!(response.status(), 204);
+    assert_eq!(busy.await.unwrap(), 502, "the hog's call dies with its function");
     common::wait_until_idle(&server, "edge").await;
     let mut workers = Vec::new();
     for i in 0..4 {
@@ -152,15 +161,15 @@ async fn when_every_worker_throttles_the_client_gets_429_and_retry_after() {
         platform: PlatformConfig::Node(NodeConfig { url: format!("http://{}", node.addr()), connect_timeout_s: 1 }),
     };
     let server = TestServer::start(vec![local_worker("edge", Tier::Edge, None, 1.0), cloud]).await;
-    let sleeper = "import time\ndef handler(event, context):\n    time.sleep(event)\n    return event\n";
-    let spec = json!({ "name": "sleeper", "source_code": sleeper, "edge_supported": true, "cloud_supported": true, "example_inputs": [0] });
+    let spec =
+        json!({ "name": "sleeper", "source_code": common::GATED, "edge_supported": true, "cloud_supported": true, "example_inputs": [0] });
     assert_eq!(server.create_spec(spec).await["state"], "ready");
 
-    let client = server.client.clone();
-    let url = server.url("/functions/sleeper/invoke");
+    let gate = common::Gate::new();
+    let (client, url, held) = (server.client.clone(), server.url("/functions/sleeper/invoke"), gate.json());
     let slow =
-        tokio::spawn(async move { client.post(url).header("x-hetfaas-policy", "cloud-only").body("1.5").send().await.unwrap().status() });
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        tokio::spawn(async move { client.post(url).header("x-hetfaas-policy", "cloud-only").body(held).send().await.unwrap().status() });
+    common::until_in_flight(node.addr(), "sleeper", 1).await;
     let response = server
         .client
         .post(server.url("/functions/sleeper/invoke"))
@@ -176,6 +185,7 @@ async fn when_every_worker_throttles_the_client_gets_429_and_retry_after() {
     assert!(body["error"]["message"].as_str().unwrap().contains("429 Too Many Requests"), "{body}");
     let spilled = server.invoke("sleeper", "0", Some("round-robin")).await;
     assert_eq!(spilled.status, 200, "with another worker, a throttled one is just skipped");
+    gate.open();
     assert_eq!(slow.await.unwrap(), 200);
     assert_eq!(server.invoke("sleeper", "0", Some("cloud-only")).await.status, 200, "and the cloud serves once it has room");
     node.shutdown().await;

@@ -81,7 +81,12 @@ async fn a_runtime_killed_mid_invocation_gets_502_and_the_pool_recovers() {
         let response = client.post(url).body("\"sleep\"").send().await.unwrap();
         (response.status().as_u16(), response.json::<serde_json::Value>().await.unwrap())
     });
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    // The call holds the only warm instance once none is idle.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while common::worker_health(&server, "edge").await["details"]["warm_instances"]["victim"] != 0 {
+        assert!(std::time::Instant::now() < deadline, "the call never took the warm instance");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
     // As the OOM killer or an operator would: SIGKILL, from outside.
     assert_eq!(unsafe { libc::kill(pid as i32, libc::SIGKILL) }, 0, "the warm instance {pid} is alive");
     let (status, body) = sleeping.await.unwrap();

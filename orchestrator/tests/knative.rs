@@ -9,6 +9,8 @@
 
 mod common;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -41,7 +43,8 @@ async fn a_service_that_is_not_routable_yet_is_retried_after_a_second() {
     let dir = tempfile::tempdir().unwrap();
     let node = Node::start("127.0.0.1:0".parse().unwrap(), dir.path(), LocalConfig::default(), 1, NodeOptions::default()).await.unwrap();
     let addr = node.addr();
-    let invoker = Invoker::new("edge", 5).unwrap();
+    // Retries enough that the deploy below (a Python start) never races them.
+    let invoker = Invoker::new("edge", 30).unwrap();
     invoker.register("summer", format!("http://{addr}/2015-03-31/functions/function/invocations"), 10);
 
     // The "service" becomes routable 1.5 s from now: the first calls get 404.
@@ -66,20 +69,33 @@ async fn a_service_that_is_not_routable_yet_is_retried_after_a_second() {
     node.shutdown().await;
 }
 
+/// A service that is never routable: answers 404 and counts the calls.
+async fn never_routable() -> (std::net::SocketAddr, Arc<AtomicUsize>) {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counted = calls.clone();
+    let app = axum::Router::new().fallback(move || {
+        counted.fetch_add(1, Ordering::SeqCst);
+        async { axum::http::StatusCode::NOT_FOUND }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (addr, calls)
+}
+
 #[tokio::test]
 async fn retries_on_404_are_bounded() {
-    let dir = tempfile::tempdir().unwrap();
-    let node = Node::start("127.0.0.1:0".parse().unwrap(), dir.path(), LocalConfig::default(), 1, NodeOptions::default()).await.unwrap();
+    let (addr, calls) = never_routable().await;
     let invoker = Invoker::new("edge", 2).unwrap();
-    invoker.register("ghost", format!("http://{}/ghost/2015-03-31/functions/function/invocations", node.addr()), 10);
+    invoker.register("ghost", format!("http://{addr}/2015-03-31/functions/function/invocations"), 10);
     let started = Instant::now();
     let error = invoker.invoke("ghost", Bytes::from_static(b"{}")).await.unwrap_err();
-    let waited = started.elapsed();
     assert!(matches!(error, PlatformError::NotDeployed { .. }), "{error}");
-    assert!(waited >= Duration::from_secs(2) && waited < Duration::from_secs(4), "two retries a second apart: {waited:?}");
+    assert_eq!(calls.load(Ordering::SeqCst), 3, "one call and two retries, then it gives up");
+    assert!(started.elapsed() >= Duration::from_secs(2), "the retries wait a second each: {:?}", started.elapsed());
     let unregistered = invoker.invoke("never", Bytes::from_static(b"{}")).await.unwrap_err();
     assert!(matches!(unregistered, PlatformError::NotDeployed { .. }));
-    node.shutdown().await;
+    assert_eq!(calls.load(Ordering::SeqCst), 3, "an unregistered function is never called");
 }
 
 #[tokio::test]

@@ -20,7 +20,9 @@ use hetfaas::platform::local::LocalConfig;
 use hetfaas::platform::{FunctionErrorKind, Platform, PlatformError};
 use serde_json::json;
 
-const HANDLER: &str = "import time\n\ndef handler(event, context):\n    if event.get('fail'):\n        raise ValueError('asked to fail')\n    time.sleep(event.get('sleep', 0))\n    return {'doubled': event['n'] * 2}\n";
+/// Doubles `n`; fails when asked; with a `gate`, first waits for that file.
+const HANDLER: &str = "import os, time\n\ndef handler(event, context):\n    if event.get('fail'):\n        raise ValueError('asked to fail')\n    \
+    while event.get('gate') and not os.path.exists(event['gate']):\n        time.sleep(0.005)\n    return {'doubled': event['n'] * 2}\n";
 
 fn spec(name: &str) -> FunctionSpec {
     serde_json::from_value(
@@ -62,14 +64,16 @@ async fn invokes_through_the_lambda_api_and_maps_every_answer() {
     assert_eq!((error.kind, error.error_type.as_str(), error.message.as_str()), (FunctionErrorKind::Raised, "ValueError", "asked to fail"));
     assert!(!error.stack_trace.is_empty());
 
+    let gate = common::Gate::new();
     let slow = tokio::spawn({
-        let lambda = lambda.clone();
-        async move { lambda.invoke("doubler", Bytes::from_static(br#"{"n": 1, "sleep": 1.5}"#)).await }
+        let (lambda, event) = (lambda.clone(), format!(r#"{{"n": 1, "gate": {}}}"#, gate.json()));
+        async move { lambda.invoke("doubler", Bytes::from(event)).await }
     });
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    common::until_in_flight(node.addr(), "hetfaas-doubler", 1).await;
     let throttled = lambda.invoke("doubler", Bytes::from_static(br#"{"n": 2}"#)).await.unwrap_err();
     assert!(matches!(throttled, PlatformError::Throttled { .. }), "past the reserved concurrency: {throttled}");
     assert!(throttled.to_string().contains("TooManyRequestsException"), "{throttled}");
+    gate.open();
     assert!(slow.await.unwrap().unwrap().result.is_ok(), "the call in flight is not disturbed");
 
     let missing = lambda.invoke("nobody", Bytes::from_static(b"{}")).await.unwrap_err();

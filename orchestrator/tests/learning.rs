@@ -7,25 +7,40 @@ mod common;
 use common::{TestServer, config, local_worker, parse_predictions};
 use hetfaas::config::WorkerConfig;
 use hetfaas::function::Tier;
+use hetfaas::platform::PlatformConfig;
+use hetfaas::platform::local::LocalConfig;
 use hetfaas::resource_manager::TrainingConfig;
 use serde_json::{Value, json};
 
-/// Work grows with the input: each element `k` costs `k` loop iterations.
-const GROWING: &str = "def handler(event, context):\n    \
-    total = 0\n    \
-    for k in event:\n        \
-        for i in range(k):\n            \
-            total += i * i\n    \
-    return total\n";
+/// Work grows with the input, by CPU time rather than by iterations, so the
+/// same event costs the same on any CPU: each element burns 0.1 ms of the
+/// process's CPU time.
+const GROWING: &str = "import time\n\
+def handler(event, context):\n    \
+    end = time.process_time() + 0.0001 * len(event)\n    \
+    while time.process_time() < end:\n        \
+        pass\n    \
+    return len(event)\n";
 
-/// A slow edge (a fifth of a CPU) right here, and a fast cloud 40 ms away.
+/// A slow edge right here (a tenth of a CPU, granted in 10 ms periods) and a
+/// fast cloud 40 ms away each way. By construction, size n takes about
+/// n × 1 ms on the edge and 80 + n × 0.1 ms in the cloud: the edge is over
+/// 3× faster below size 20 and over 3× slower above size 400.
 fn continuum() -> Vec<WorkerConfig> {
-    vec![local_worker("edge", Tier::Edge, Some(0.2), 0.0), local_worker("cloud", Tier::Cloud, None, 40.0)]
+    let edge = LocalConfig { cpu: Some(0.1), cpu_period_ms: 10, ..LocalConfig::default() };
+    let cloud = LocalConfig {
+        network: hetfaas::platform::local::network::NetworkConfig { delay_ms: 40.0, ..Default::default() },
+        ..LocalConfig::default()
+    };
+    vec![
+        WorkerConfig { name: "edge".into(), tier: Tier::Edge, platform: PlatformConfig::Local(edge) },
+        WorkerConfig { name: "cloud".into(), tier: Tier::Cloud, platform: PlatformConfig::Local(cloud) },
+    ]
 }
 
 fn growing_spec() -> Value {
     json!({"name": "growing", "source_code": GROWING, "edge_supported": true, "cloud_supported": true,
-           "example_inputs": [[600]], "timeout_s": 30})
+           "example_inputs": [[1]], "timeout_s": 30})
 }
 
 async fn trained_server(workers: Vec<WorkerConfig>) -> TestServer {
@@ -33,7 +48,7 @@ async fn trained_server(workers: Vec<WorkerConfig>) -> TestServer {
     let mut config = config(dir.path(), workers);
     config.training = TrainingConfig {
         minimal_sizes: vec![1, 250, 500, 750, 1000],
-        full_invocations: 20,
+        full_invocations: 10,
         full_max_size: 1000,
         ..TrainingConfig::default()
     };
@@ -44,7 +59,7 @@ async fn trained_server(workers: Vec<WorkerConfig>) -> TestServer {
 }
 
 fn event(size: usize) -> String {
-    serde_json::to_string(&vec![600; size]).unwrap()
+    serde_json::to_string(&vec![1; size]).unwrap()
 }
 
 #[tokio::test]
@@ -53,12 +68,12 @@ async fn after_training_small_inputs_run_on_the_edge_and_large_ones_in_the_cloud
     let (_, function) = server.get("/functions/growing").await;
     assert_eq!(function["training"]["path"], "full");
     // Per worker: a warm-up, the minimal sizes joined with the feature sizes
-    // (1, 100, 200, 250, 500, 750, 1000), and 20 growing ones.
-    assert_eq!(function["training"]["invocations"], 2 * (1 + 7 + 20), "{function}");
+    // (1, 100, 200, 250, 500, 750, 1000), and 10 growing ones.
+    assert_eq!(function["training"]["invocations"], 2 * (1 + 7 + 10), "{function}");
     for worker in ["edge", "cloud"] {
         assert!(function["models"][worker]["samples"].as_u64().unwrap() >= 12, "most rows survive cleaning: {function}");
     }
-    // Training just kept the edge's fifth of a CPU busy: until its
+    // Training just kept the edge's tenth of a CPU busy: until its
     // utilisation falls below the guard, the router rightly avoids it.
     common::wait_until_idle(&server, "edge").await;
 
@@ -69,7 +84,8 @@ async fn after_training_small_inputs_run_on_the_edge_and_large_ones_in_the_cloud
         assert_eq!(predicted.len(), 2, "both predictions are in the headers");
         assert_eq!(invoked.worker.as_deref(), Some(expected), "size {size}: predictions {predicted:?}");
         let chosen = predicted.iter().find(|(w, _)| w == expected).unwrap().1;
-        assert!(predicted.iter().all(|(_, ms)| chosen <= *ms), "the chosen worker has the shortest prediction: {predicted:?}");
+        let other = predicted.iter().find(|(w, _)| w != expected).unwrap().1;
+        assert!(3.0 * chosen <= other, "size {size}: the chosen worker is predicted over 3× faster: {predicted:?}");
     }
 
     let (status, body) = server.get("/functions/growing/predictions?input_size=1000").await;
@@ -99,8 +115,21 @@ async fn a_model_survives_a_restart_and_keeps_learning() {
     let response = restarted.client.put(restarted.url("/train/incremental/growing")).send().await.unwrap();
     assert_eq!(response.status(), 200);
     let learned: Value = response.json().await.unwrap();
-    let samples = |v: &Value| v["models"]["edge"]["samples"].as_u64().unwrap() + v["models"]["cloud"]["samples"].as_u64().unwrap();
-    assert!(samples(&learned) > samples(&before), "new executions were learned: {} -> {}", samples(&before), samples(&learned));
+    // Every learnable new row was looked at (kept, or screened out as an
+    // outlier): each worker's model now reaches its latest one.
+    let (_, rows) = restarted.get("/functions/growing/executions").await;
+    for worker in ["edge", "cloud"] {
+        let latest = rows["executions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["worker"] == worker && !r["training"].as_bool().unwrap() && r["success"] == true && r["cold"] == false)
+            .map(|r| r["started_at_ms"].as_i64().unwrap())
+            .max()
+            .expect("a warm call after the restart");
+        assert_eq!(learned["models"][worker]["window_end_ms"].as_i64(), Some(latest), "{worker} learned up to its latest row: {learned}");
+        assert!(latest > before["models"][worker]["window_end_ms"].as_i64().unwrap());
+    }
 
     let response = restarted.client.put(restarted.url("/train/growing")).send().await.unwrap();
     assert_eq!(response.status(), 200);

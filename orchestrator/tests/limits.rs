@@ -22,7 +22,7 @@ async fn a_ten_percent_cpu_quota_makes_cpu_bound_work_several_times_slower() {
     let (_, health) = server.get("/healthz").await;
     let limits = health["workers"][0]["details"]["limits"].as_str().unwrap().to_owned();
     if !limits.starts_with("cgroup") {
-        eprintln!("SKIPPED: cgroups are not writable here ({limits}); the quota cannot be enforced");
+        common::skipped("cpu quota", &format!("cgroups are not writable here ({limits}); run as root on cgroup v1 or v2"));
         return;
     }
     server
@@ -56,7 +56,7 @@ async fn a_handler_past_its_memory_limit_is_killed_and_the_next_call_works() {
     let server = TestServer::start(vec![local_worker("edge", Tier::Edge, None, 0.0)]).await;
     let (_, health) = server.get("/healthz").await;
     if !health["workers"][0]["details"]["limits"].as_str().unwrap().starts_with("cgroup") {
-        eprintln!("SKIPPED: cgroups are not writable here; the memory limit falls back to RLIMIT_AS");
+        common::skipped("cgroup memory limit", "cgroups are not writable here (tests/limits_fallback.rs covers RLIMIT_AS)");
         return;
     }
     let source =

@@ -1,6 +1,8 @@
 //! The `scylla` store against a real Cassandra or ScyllaDB, when
 //! `HETFAAS_TEST_SCYLLA` names one (`host:9042`): the schema is created, and
-//! every entity round-trips. The CQL itself is unit-tested without a server.
+//! every entity round-trips. The CQL itself is unit-tested without a server
+//! (`store/scylla/schema.rs`); with no cluster here, what always runs is the
+//! driver's connection attempt and the error an operator sees.
 #![cfg(feature = "scylla")]
 
 mod common;
@@ -10,6 +12,17 @@ use std::collections::BTreeMap;
 use hetfaas::store::scylla::{ScyllaConfig, ScyllaStore};
 use hetfaas::store::{ClusterRecord, ExecutionRecord, ModelRecord, Store, StoreError, StoredFunction};
 use serde_json::json;
+
+#[tokio::test]
+async fn an_unreachable_cluster_is_a_clear_start_error() {
+    // Port 1 (tcpmux) on loopback: refused at once, nothing listens there.
+    let port = 1;
+    let config: ScyllaConfig = toml::from_str(&format!("nodes = [\"127.0.0.1:{port}\"]")).unwrap();
+    let error = ScyllaStore::open(&config).await.unwrap_err();
+    let message = error.to_string();
+    assert!(matches!(error, StoreError::Database(_)), "{message}");
+    assert!(message.contains(&format!("127.0.0.1:{port}")), "the error names the nodes tried: {message}");
+}
 
 #[tokio::test]
 async fn every_entity_round_trips_on_a_real_cluster() {

@@ -68,7 +68,7 @@ pub async fn learning(
     require(app.admin_token.as_deref(), &headers)?;
     let switch: LearningSwitch = super::error::parse_json(&body?)?;
     app.orchestrator.recorder().flush().await;
-    app.orchestrator.learner().set_incremental(switch.incremental).await;
+    app.orchestrator.learner().set_incremental(switch.incremental);
     Ok(Json(serde_json::json!({ "incremental": switch.incremental })))
 }
 

@@ -5,9 +5,17 @@
 //! each of them once per batch, and publishes their lines to the
 //! [`ModelCache`] the router reads. Full fits (training, `PUT /train`) go
 //! through the same queue, so one owner changes models, in order.
+//!
+//! The recorder never waits for the learner: it offers each stored batch
+//! and moves on. Rows waiting to be learned are capped at
+//! [`MAX_PENDING_ROWS`]; past the cap a batch is not queued, only the
+//! models it touches are noted, and the learner refits those from the store
+//! (which holds every row) when it gets to them. A slow learner thus costs
+//! a refit, never a row, and never holds up the writer.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -16,10 +24,25 @@ use super::model::{Model, learnable};
 use super::{Incremental, LearningConfig, ModelCache};
 use crate::store::{ExecutionRecord, ModelRecord, Store, StoreError};
 
+/// Rows offered but not yet learned, at most; beyond this a batch's models
+/// are refitted from the store instead.
+pub const MAX_PENDING_ROWS: usize = 64 * 1024;
+
 enum Message {
     Executions(Vec<ExecutionRecord>),
-    Fit { function: String, workers: Vec<String>, reply: oneshot::Sender<Result<Vec<ModelRecord>, StoreError>> },
-    Transfer { function: String, source: String, workers: Vec<String>, reply: oneshot::Sender<Result<Vec<ModelRecord>, StoreError>> },
+    /// Models whose rows were stored but not queued: refit them from the store.
+    Missed(BTreeSet<Key>),
+    Fit {
+        function: String,
+        workers: Vec<String>,
+        reply: oneshot::Sender<Result<Vec<ModelRecord>, StoreError>>,
+    },
+    Transfer {
+        function: String,
+        source: String,
+        workers: Vec<String>,
+        reply: oneshot::Sender<Result<Vec<ModelRecord>, StoreError>>,
+    },
     Barrier(oneshot::Sender<()>),
     Forget(String),
     SetIncremental(Incremental),
@@ -28,7 +51,8 @@ enum Message {
 /// Handle to the learner task. Cloning shares the task.
 #[derive(Debug, Clone)]
 pub struct Learner {
-    tx: mpsc::Sender<Message>,
+    tx: mpsc::UnboundedSender<Message>,
+    pending: Arc<AtomicUsize>,
     task: Arc<std::sync::Mutex<Option<JoinHandle<()>>>>,
 }
 
@@ -39,6 +63,7 @@ struct State {
     store: Arc<dyn Store>,
     cache: ModelCache,
     models: HashMap<Key, Model>,
+    pending: Arc<AtomicUsize>,
 }
 
 impl Learner {
@@ -52,22 +77,33 @@ impl Learner {
             })
             .map(|m| ((m.record.function.clone(), m.record.worker.clone()), m))
             .collect();
-        let (tx, rx) = mpsc::channel(1024);
-        let state = State { config, store, cache, models };
+        let (tx, rx) = mpsc::unbounded_channel();
+        let pending = Arc::new(AtomicUsize::new(0));
+        let state = State { config, store, cache, models, pending: pending.clone() };
         let task = tokio::spawn(run(state, rx));
-        Learner { tx, task: Arc::new(std::sync::Mutex::new(Some(task))) }
+        Learner { tx, pending, task: Arc::new(std::sync::Mutex::new(Some(task))) }
     }
 
-    /// Hands stored execution rows to the learner.
-    pub async fn learn(&self, rows: Vec<ExecutionRecord>) {
-        let _ = self.tx.send(Message::Executions(rows)).await;
+    /// Offers stored execution rows to the learner without waiting. Past
+    /// [`MAX_PENDING_ROWS`] only the touched models are noted, to be
+    /// refitted from the store.
+    pub fn offer(&self, rows: Vec<ExecutionRecord>) {
+        let n = rows.len();
+        let queued = self.pending.fetch_add(n, Ordering::AcqRel) + n <= MAX_PENDING_ROWS;
+        let message = if queued {
+            Message::Executions(rows)
+        } else {
+            self.pending.fetch_sub(n, Ordering::AcqRel);
+            Message::Missed(rows.iter().filter(|r| learnable(r)).map(|r| (r.function.clone(), r.worker.clone())).collect())
+        };
+        let _ = self.tx.send(message);
     }
 
     /// Fits the function's model on each worker from its whole stored
     /// history, replacing any previous model.
     pub async fn fit(&self, function: &str, workers: Vec<String>) -> Result<Vec<ModelRecord>, StoreError> {
         let (reply, answer) = oneshot::channel();
-        let _ = self.tx.send(Message::Fit { function: function.to_owned(), workers, reply }).await;
+        let _ = self.tx.send(Message::Fit { function: function.to_owned(), workers, reply });
         answer.await.unwrap_or_else(|_| Ok(Vec::new()))
     }
 
@@ -76,27 +112,31 @@ impl Learner {
     /// fitted from the function's own rows alone.
     pub async fn transfer(&self, function: &str, source: &str, workers: Vec<String>) -> Result<Vec<ModelRecord>, StoreError> {
         let (reply, answer) = oneshot::channel();
-        let message = Message::Transfer { function: function.to_owned(), source: source.to_owned(), workers, reply };
-        let _ = self.tx.send(message).await;
+        let _ = self.tx.send(Message::Transfer { function: function.to_owned(), source: source.to_owned(), workers, reply });
         answer.await.unwrap_or_else(|_| Ok(Vec::new()))
+    }
+
+    /// Answers `reply` once everything sent before it has been learned;
+    /// the caller chooses whether to wait.
+    pub fn notify_when_learned(&self, reply: oneshot::Sender<()>) {
+        let _ = self.tx.send(Message::Barrier(reply));
     }
 
     /// Returns once everything sent before it has been learned.
     pub async fn barrier(&self) {
         let (reply, done) = oneshot::channel();
-        if self.tx.send(Message::Barrier(reply)).await.is_ok() {
-            let _ = done.await;
-        }
+        self.notify_when_learned(reply);
+        let _ = done.await;
     }
 
     /// Switches incremental learning at run time (`PUT /learning`); rows
     /// already queued are learned under the new mode.
-    pub async fn set_incremental(&self, mode: Incremental) {
-        let _ = self.tx.send(Message::SetIncremental(mode)).await;
+    pub fn set_incremental(&self, mode: Incremental) {
+        let _ = self.tx.send(Message::SetIncremental(mode));
     }
 
-    pub async fn forget(&self, function: &str) {
-        let _ = self.tx.send(Message::Forget(function.to_owned())).await;
+    pub fn forget(&self, function: &str) {
+        let _ = self.tx.send(Message::Forget(function.to_owned()));
     }
 
     /// Learns what is queued, then stops.
@@ -110,10 +150,14 @@ impl Learner {
     }
 }
 
-async fn run(mut state: State, mut rx: mpsc::Receiver<Message>) {
+async fn run(mut state: State, mut rx: mpsc::UnboundedReceiver<Message>) {
     while let Some(message) = rx.recv().await {
         match message {
-            Message::Executions(rows) => state.learn(&rows).await,
+            Message::Executions(rows) => {
+                state.learn(&rows).await;
+                state.pending.fetch_sub(rows.len(), Ordering::AcqRel);
+            }
+            Message::Missed(keys) => state.refit_missed(keys).await,
             Message::Fit { function, workers, reply } => {
                 let _ = reply.send(state.fit(&function, &workers).await);
             }
@@ -160,6 +204,21 @@ impl State {
         }
         for key in touched.difference(&refit) {
             self.publish(key).await;
+        }
+    }
+
+    /// Models whose rows went unqueued: their history in the store has
+    /// everything, so a full fit catches them up (skipped with learning off,
+    /// and for models that do not exist yet: training fits those).
+    async fn refit_missed(&mut self, keys: BTreeSet<Key>) {
+        if self.config.incremental == Incremental::Off {
+            return;
+        }
+        let known: Vec<Key> = keys.into_iter().filter(|k| self.models.contains_key(k)).collect();
+        for (function, worker) in known {
+            if let Err(e) = self.refit(&function, &worker).await {
+                tracing::error!(%function, %worker, "refitting after a learner backlog failed: {e}");
+            }
         }
     }
 
@@ -238,7 +297,7 @@ mod tests {
         learner.fit("f", vec!["edge".into()]).await.unwrap();
         for batch in rows[100..].chunks(25) {
             store.append_executions(batch).await.unwrap();
-            learner.learn(batch.to_vec()).await;
+            learner.offer(batch.to_vec());
         }
         learner.barrier().await;
         let slots = cache.slots("f").unwrap();

@@ -35,6 +35,9 @@ use crate::server::Listening;
 pub struct NodeHealth {
     pub status: String,
     pub utilisation: Utilisation,
+    /// Each deployed function's invocations in flight right now.
+    #[serde(default)]
+    pub in_flight: std::collections::BTreeMap<String, usize>,
     pub details: serde_json::Value,
 }
 
@@ -138,5 +141,6 @@ async fn remove(State(shared): NodeState, UrlPath(name): UrlPath<String>) -> Sta
 }
 
 async fn health(State(shared): NodeState) -> Json<NodeHealth> {
-    Json(NodeHealth { status: "ok".into(), utilisation: shared.platform.utilisation(), details: shared.platform.details() })
+    let in_flight = shared.functions.lock().expect("functions lock poisoned").iter().map(|(f, n)| (f.clone(), *n)).collect();
+    Json(NodeHealth { status: "ok".into(), utilisation: shared.platform.utilisation(), in_flight, details: shared.platform.details() })
 }

@@ -152,7 +152,7 @@ impl Orchestrator {
     pub async fn delete(&self, name: &str) -> Result<bool, StoreError> {
         let entry = self.inner.registry.remove(name);
         self.inner.models.forget(name);
-        self.inner.learner.forget(name).await;
+        self.inner.learner.forget(name);
         self.inner.catalog.remove(name);
         if let Some(entry) = &entry {
             for &i in &entry.workers {
@@ -202,6 +202,7 @@ impl Orchestrator {
                 let m = slots[i].as_deref()?;
                 let summary = serde_json::json!({
                     "intercept": m.intercept, "slope": m.slope, "r2": m.r2, "samples": m.samples, "cleaning": m.cleaning,
+                    "window_end_ms": m.window_end_ms,
                 });
                 Some((self.inner.workers[i].name.clone(), summary))
             })

@@ -46,6 +46,13 @@ pub struct TrainingConfig {
     /// Own invocations per worker of a function trained by transfer.
     #[serde(default = "default_transfer_invocations")]
     pub transfer_invocations: u64,
+    /// Train the workers side by side rather than one after another. Off by
+    /// default: local workers share this machine's cores, so a call measured
+    /// while another worker runs is slower than the same call alone, and the
+    /// model would learn that contention. On suits workers on separate
+    /// machines (Lambda, Knative, a `hetfaas node` elsewhere).
+    #[serde(default)]
+    pub concurrent_workers: bool,
 }
 
 /// `n` sizes growing evenly up to `max`.
@@ -74,6 +81,7 @@ impl Default for TrainingConfig {
             full_invocations: default_full_invocations(),
             full_max_size: default_full_max_size(),
             transfer_invocations: default_transfer_invocations(),
+            concurrent_workers: false,
         }
     }
 }
@@ -177,29 +185,39 @@ impl Orchestrator {
         }
         Some(Ok((decision, self.view(&entry))))
     }
-    /// Invokes the function once per size on each supporting worker; the
-    /// workers proceed side by side, each one call at a time.
+    /// Invokes the function once per size on each supporting worker, one
+    /// call at a time per worker; the workers take turns, or proceed side
+    /// by side with `concurrent_workers`.
     async fn run_on_every_worker(&self, entry: &FunctionEntry, sizes: &[u64], rng: &mut StdRng, report: &mut TrainingReport) {
         let events: Vec<(u64, Bytes)> = sizes.iter().map(|&s| (s, event_of_size(&entry.spec.example_inputs, s, rng))).collect();
-        let mut tasks = tokio::task::JoinSet::new();
-        for &worker in &entry.workers {
-            let (this, events, function) = (self.clone(), events.clone(), entry.spec.name.clone());
-            tasks.spawn(async move {
-                let mut failed = 0;
-                for (input_size, event) in events {
-                    let request =
-                        InvokeRequest { function: function.clone(), event, input_size, policy: None, training: true, target: Some(worker) };
-                    if !matches!(this.invoke(request).await, Ok(i) if i.result.is_ok()) {
-                        failed += 1;
-                    }
-                }
-                failed
-            });
-        }
-        while let Some(failed) = tasks.join_next().await {
-            report.failed_invocations += failed.expect("training task panicked");
+        if self.inner.training.concurrent_workers {
+            let mut tasks = tokio::task::JoinSet::new();
+            for &worker in &entry.workers {
+                let (this, events, function) = (self.clone(), events.clone(), entry.spec.name.clone());
+                tasks.spawn(async move { this.run_on_worker(&function, worker, events).await });
+            }
+            while let Some(failed) = tasks.join_next().await {
+                report.failed_invocations += failed.expect("training task panicked");
+            }
+        } else {
+            for &worker in &entry.workers {
+                report.failed_invocations += self.run_on_worker(&entry.spec.name, worker, events.clone()).await;
+            }
         }
         report.invocations += (sizes.len() * entry.workers.len()) as u64;
+    }
+
+    /// Runs `events` on one worker in order; returns how many failed.
+    async fn run_on_worker(&self, function: &str, worker: usize, events: Vec<(u64, Bytes)>) -> u64 {
+        let mut failed = 0;
+        for (input_size, event) in events {
+            let request =
+                InvokeRequest { function: function.to_owned(), event, input_size, policy: None, training: true, target: Some(worker) };
+            if !matches!(self.invoke(request).await, Ok(i) if i.result.is_ok()) {
+                failed += 1;
+            }
+        }
+        failed
     }
 }
 

@@ -166,14 +166,65 @@ pub fn parse_predictions(header: &str) -> Vec<(String, f64)> {
         .collect()
 }
 
+/// Says, past the test harness's output capture, that a test did not run
+/// and why, so `cargo test 2>&1 | grep SKIPPED` lists what was not tested.
+pub fn skipped(test: &str, why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
+}
+
+/// Waits until the `hetfaas node` at `addr` has `n` calls of `function` in
+/// flight (its `/healthz` counts them).
+pub async fn until_in_flight(addr: std::net::SocketAddr, function: &str, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let health: Value = reqwest::get(format!("http://{addr}/healthz")).await.unwrap().json().await.unwrap();
+        if health["in_flight"][function].as_u64() == Some(n as u64) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{function} never had {n} calls in flight: {health}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// A file a handler waits for, so a test (not a duration) decides when a
+/// call in flight may finish. Its directory is world-readable, so handlers
+/// running as another user can see it.
+pub struct Gate {
+    _dir: tempfile::TempDir,
+    path: std::path::PathBuf,
+}
+
+impl Gate {
+    pub fn new() -> Gate {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let path = dir.path().join("open");
+        Gate { _dir: dir, path }
+    }
+
+    /// The path as a JSON string, to put in an event.
+    pub fn json(&self) -> String {
+        serde_json::to_string(&self.path).unwrap()
+    }
+
+    pub fn open(&self) {
+        std::fs::write(&self.path, b"").unwrap();
+    }
+}
+
+/// Returns its event; an event that is a path first waits for that file.
+pub const GATED: &str = "import os, time\ndef handler(event, context):\n    if isinstance(event, str):\n        \
+    while not os.path.exists(event):\n            time.sleep(0.005)\n    return event\n";
+
 /// The variables an integration test against real infrastructure needs, or
 /// `None` after saying on the terminal, past the test harness's output
 /// capture, that it was skipped and how to run it.
 pub fn real_infrastructure(test: &str, vars: &[&str]) -> Option<Vec<String>> {
     let values: Option<Vec<String>> = vars.iter().map(|v| std::env::var(v).ok().filter(|s| !s.is_empty())).collect();
     if values.is_none() {
-        use std::io::Write;
-        let _ = writeln!(std::io::stderr(), "SKIPPED {test}: set {} to run it", vars.join(" and "));
+        skipped(test, &format!("set {} to run it", vars.join(" and ")));
     }
     values
 }
@@ -184,54 +235,67 @@ pub async fn worker_health(server: &TestServer, worker: &str) -> Value {
     health["workers"].as_array().unwrap().iter().find(|w| w["name"] == worker).unwrap().clone()
 }
 
+/// Waits until `worker`'s CPU utilisation satisfies `condition` (the
+/// deadline is a hang guard: utilisation is a one-second average).
+pub async fn wait_for_cpu(server: &TestServer, worker: &str, condition: impl Fn(f64) -> bool) -> f64 {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let cpu = worker_health(server, worker).await["utilisation"]["cpu"].as_f64().unwrap();
+        if condition(cpu) {
+            return cpu;
+        }
+        assert!(Instant::now() < deadline, "{worker}'s CPU utilisation stayed at {cpu}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Waits until `worker` uses under half its CPU (training keeps a small
 /// edge busy for a moment after a function is ready).
 pub async fn wait_until_idle(server: &TestServer, worker: &str) {
-    for _ in 0..100 {
-        if worker_health(server, worker).await["utilisation"]["cpu"].as_f64().unwrap() < 0.5 {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{worker} stayed busy");
-}
-
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    wait_for_cpu(server, worker, |cpu| cpu < 0.5).await;
 }
 
 /// A `hetfaas serve` process, killed when dropped so a failing test leaves
-/// nothing running.
-pub struct Serving(pub std::process::Child);
+/// nothing running. Its log goes to `serve.log` beside its data.
+pub struct Serving {
+    pub child: std::process::Child,
+    pub url: String,
+    pub log: std::path::PathBuf,
+}
 
 impl Drop for Serving {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
-/// `hetfaas serve` as its own process (the binary at `bin`), once it
-/// answers `/healthz`; its base URL is read from the configuration's `listen`.
-pub async fn spawn_serve(bin: &str, config: &Path, data_dir: &Path) -> (Serving, String) {
-    let text = std::fs::read_to_string(config).unwrap();
-    let listen: Config = toml::from_str(&text).unwrap();
-    let url = format!("http://{}", listen.listen);
-    let server = std::process::Command::new(bin)
-        .args(["serve", "--config"])
+/// `hetfaas serve` as its own process (the binary at `bin`) on a port the
+/// kernel picks; returns once it has said where it listens (its first line
+/// of standard output), so no port is probed and none can be taken first.
+pub async fn spawn_serve(bin: &str, config: &Path, data_dir: &Path) -> Serving {
+    use std::io::BufRead;
+    let log = data_dir.with_extension("log");
+    let mut child = std::process::Command::new(bin)
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
         .arg(config)
         .arg("--data-dir")
         .arg(data_dir)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
-    let server = Serving(server);
-    for _ in 0..100 {
-        if reqwest::get(format!("{url}/healthz")).await.is_ok() {
-            return (server, url);
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("hetfaas serve did not answer /healthz");
+    let stdout = child.stdout.take().unwrap();
+    let line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        std::io::BufReader::new(stdout).read_line(&mut line).map(|_| line)
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let Some(url) = line.trim().strip_prefix("listening on ") else {
+        let _ = child.kill();
+        panic!("hetfaas serve did not start: {line:?}\n{}", std::fs::read_to_string(&log).unwrap_or_default());
+    };
+    Serving { url: url.to_owned(), child, log }
 }

@@ -35,8 +35,8 @@ pub struct ImageBuilder {
 
 impl ImageBuilder {
     pub fn new(worker: &str, config: BuildConfig) -> Result<ImageBuilder, StartError> {
-        let docker =
-            Docker::connect_with_defaults().map_err(|e| StartError { worker: worker.to_owned(), detail: format!("Docker engine: {e}") })?;
+        let docker = connect(config.docker_host.as_deref())
+            .map_err(|e| StartError { worker: worker.to_owned(), detail: format!("Docker engine: {e}") })?;
         Ok(ImageBuilder { worker: worker.to_owned(), config, docker, aws_credentials: RwLock::default() })
     }
 
@@ -84,6 +84,18 @@ impl ImageBuilder {
             }
         }
         Ok(())
+    }
+}
+
+/// The configured engine, or `DOCKER_HOST` / the local socket.
+fn connect(host: Option<&str>) -> Result<Docker, bollard::errors::Error> {
+    const TIMEOUT_S: u64 = 120;
+    match host {
+        None => Docker::connect_with_defaults(),
+        Some(host) => match host.strip_prefix("unix://") {
+            Some(path) => Docker::connect_with_unix(path, TIMEOUT_S, bollard::API_DEFAULT_VERSION),
+            None => Docker::connect_with_http(host, TIMEOUT_S, bollard::API_DEFAULT_VERSION),
+        },
     }
 }
 

@@ -16,8 +16,6 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-/// CFS period used for quotas; Kubernetes uses the same 100 ms.
-const PERIOD_US: u64 = 100_000;
 const V2_ROOT: &str = "/sys/fs/cgroup";
 
 /// The cgroup interface this kernel offers, detected once per process.
@@ -180,15 +178,17 @@ impl Group {
         }
     }
 
-    /// Limits the group to `cores` CPUs' worth of time per period.
-    pub fn set_cpu_limit(&self, cores: f64) -> io::Result<()> {
-        let quota = ((cores * PERIOD_US as f64).round() as u64).max(1000);
+    /// Limits the group to `cores` CPUs' worth of time in every `period`
+    /// (the CFS bandwidth controller, as Kubernetes sets `limits.cpu`).
+    pub fn set_cpu_limit(&self, cores: f64, period: Duration) -> io::Result<()> {
+        let period_us = period.as_micros() as u64;
+        let quota = ((cores * period_us as f64).round() as u64).max(1000);
         match self.hierarchy {
             Hierarchy::V1 { .. } => {
-                fs::write(self.cpu_dir().join("cpu.cfs_period_us"), PERIOD_US.to_string())?;
+                fs::write(self.cpu_dir().join("cpu.cfs_period_us"), period_us.to_string())?;
                 fs::write(self.cpu_dir().join("cpu.cfs_quota_us"), quota.to_string())
             }
-            Hierarchy::V2 { .. } => fs::write(self.cpu_dir().join("cpu.max"), format!("{quota} {PERIOD_US}")),
+            Hierarchy::V2 { .. } => fs::write(self.cpu_dir().join("cpu.max"), format!("{quota} {period_us}")),
         }
     }
 

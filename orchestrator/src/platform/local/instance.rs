@@ -32,7 +32,8 @@ pub struct Launch<'a> {
     pub code_dir: &'a std::path::Path,
     pub function: &'a str,
     pub memory_mb: u32,
-    pub cpu: Option<f64>,
+    /// Cores per instance and the CFS period they are granted in.
+    pub cpu: Option<(f64, Duration)>,
     /// The worker's group; `None` runs unconstrained (the loud fallback).
     pub worker_group: Option<&'a Group>,
     pub instance_name: String,
@@ -206,6 +207,11 @@ impl Instance {
         }
     }
 
+    /// The process group the instance leads (its pid), while it runs.
+    pub fn pgid(&self) -> Option<i32> {
+        self.child.id().map(|pid| pid as i32)
+    }
+
     fn kill_group(&self) {
         if let Some(pid) = self.child.id() {
             // SAFETY: kill(2) on our own child's process group (pgid == pid,
@@ -219,8 +225,8 @@ fn instance_group(worker: &Group, launch: &Launch<'_>) -> Result<Group, SpawnErr
     let system = |e: std::io::Error| SpawnError::System(format!("cgroup for {}: {e}", launch.instance_name));
     let group = worker.child(&launch.instance_name).map_err(system)?;
     group.set_memory_limit(u64::from(launch.memory_mb) * 1024 * 1024).map_err(system)?;
-    if let Some(cpu) = launch.cpu {
-        group.set_cpu_limit(cpu).map_err(system)?;
+    if let Some((cores, period)) = launch.cpu {
+        group.set_cpu_limit(cores, period).map_err(system)?;
     }
     Ok(group)
 }

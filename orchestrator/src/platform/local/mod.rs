@@ -39,6 +39,11 @@ pub struct LocalConfig {
     /// CPU cores each instance may use, like a pod's `limits.cpu`.
     #[serde(default)]
     pub instance_cpu: Option<f64>,
+    /// The CFS period the quotas are granted in. Kubernetes uses 100 ms; a
+    /// shorter one makes a small call wait at most that long when an
+    /// earlier call spent the quota (1-1000 ms; quota × period ≥ 1 ms).
+    #[serde(default = "default_cpu_period_ms")]
+    pub cpu_period_ms: u64,
     /// Memory of the whole worker in MB: a cap, and the utilisation base.
     #[serde(default)]
     pub memory_mb: Option<u64>,
@@ -51,6 +56,10 @@ pub struct LocalConfig {
     /// Extra delay added to every cold start, on top of the real one.
     #[serde(default)]
     pub cold_start_extra_ms: u64,
+    /// How long an instance may take to import the function, apart from the
+    /// handler's own `timeout_s` (Lambda allows its init phase 10 s).
+    #[serde(default = "default_init_timeout_s")]
+    pub init_timeout_s: u64,
     #[serde(default)]
     pub network: NetworkConfig,
     /// The Python interpreter; looked up on `PATH` unless absolute.
@@ -66,6 +75,14 @@ fn default_idle_timeout_s() -> u64 {
     300
 }
 
+fn default_cpu_period_ms() -> u64 {
+    100
+}
+
+fn default_init_timeout_s() -> u64 {
+    10
+}
+
 fn default_python() -> PathBuf {
     PathBuf::from("python3")
 }
@@ -75,13 +92,40 @@ impl Default for LocalConfig {
         LocalConfig {
             cpu: None,
             instance_cpu: None,
+            cpu_period_ms: default_cpu_period_ms(),
             memory_mb: None,
             max_instances: default_max_instances(),
             idle_timeout_s: default_idle_timeout_s(),
             cold_start_extra_ms: 0,
+            init_timeout_s: default_init_timeout_s(),
             network: NetworkConfig::default(),
             python: default_python(),
         }
+    }
+}
+
+impl LocalConfig {
+    /// Refuses values the kernel or the pool cannot honour, naming the key.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(1..=1000).contains(&self.cpu_period_ms) {
+            return Err(format!("cpu_period_ms must be between 1 and 1000, got {}", self.cpu_period_ms));
+        }
+        for (key, cores) in [("cpu", self.cpu), ("instance_cpu", self.instance_cpu)] {
+            let Some(cores) = cores else { continue };
+            if !(cores.is_finite() && cores > 0.0) {
+                return Err(format!("{key} must be a positive number of cores, got {cores}"));
+            }
+            // The kernel grants at least 1 ms of quota per period.
+            if cores * (self.cpu_period_ms as f64) < 1.0 {
+                return Err(format!(
+                    "{key} = {cores} with cpu_period_ms = {} is a quota under the kernel's 1 ms minimum: \
+                     lengthen cpu_period_ms to at least {:.0}",
+                    self.cpu_period_ms,
+                    (1.0 / cores).ceil()
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -93,7 +137,9 @@ pub struct Shared {
     bootstrap: PathBuf,
     group: Option<Group>,
     instance_cpu: Option<f64>,
+    cpu_period: Duration,
     cold_start_extra: Duration,
+    init_timeout: Duration,
 }
 
 type Pools = Arc<RwLock<HashMap<String, Arc<Pool>>>>;
@@ -115,6 +161,7 @@ impl LocalPlatform {
     /// idle reaper. Must run inside a tokio runtime.
     pub fn start(name: &str, config: LocalConfig, data_dir: &Path, seed: u64) -> Result<LocalPlatform, StartError> {
         let fail = |detail: String| StartError { worker: name.to_owned(), detail };
+        config.validate().map_err(fail)?;
         let python = find_python(&config.python).ok_or_else(|| {
             fail(format!("{} not found on PATH: install Python 3 or set `python` in the worker config", config.python.display()))
         })?;
@@ -130,7 +177,9 @@ impl LocalPlatform {
             bootstrap,
             group,
             instance_cpu: config.instance_cpu,
+            cpu_period: Duration::from_millis(config.cpu_period_ms),
             cold_start_extra: Duration::from_millis(config.cold_start_extra_ms),
+            init_timeout: Duration::from_secs(config.init_timeout_s),
         });
         let pools: Pools = Arc::default();
         let utilisation: Arc<[AtomicU64; 2]> = Arc::default();
@@ -161,7 +210,7 @@ fn worker_group(name: &str, config: &LocalConfig) -> (Option<Group>, String) {
     let created = cgroup::hierarchy().map_err(str::to_owned).and_then(|h| {
         let group = Group::for_worker(h, name).map_err(|e| e.to_string())?;
         if let Some(cpu) = config.cpu {
-            group.set_cpu_limit(cpu).map_err(|e| e.to_string())?;
+            group.set_cpu_limit(cpu, Duration::from_millis(config.cpu_period_ms)).map_err(|e| e.to_string())?;
         }
         if let Some(mb) = config.memory_mb {
             group.set_memory_limit(mb * 1024 * 1024).map_err(|e| e.to_string())?;

@@ -4,7 +4,10 @@
 //! The idle list sits behind a `std::sync::Mutex` because it is only held to
 //! push or pop, never across an `.await`; concurrency per function is bounded
 //! by a semaphore, the way Lambda's reserved concurrency queues requests.
+//! Instances busy with a call are known by process group, so that removing
+//! the function ends them too rather than letting them run to their timeout.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,6 +25,8 @@ pub struct Pool {
     spec: FunctionSpec,
     code_dir: PathBuf,
     idle: Mutex<Vec<Instance>>,
+    /// Process groups of the instances in a call right now.
+    busy: Mutex<HashSet<i32>>,
     permits: Semaphore,
     started: AtomicU64,
     requests: AtomicU64,
@@ -33,6 +38,7 @@ impl Pool {
             spec,
             code_dir,
             idle: Mutex::new(Vec::new()),
+            busy: Mutex::default(),
             permits: Semaphore::new(max_instances),
             started: AtomicU64::new(0),
             requests: AtomicU64::new(0),
@@ -72,7 +78,14 @@ impl Pool {
         let request = self.requests.fetch_add(1, Ordering::Relaxed);
         let timeout = Duration::from_secs(u64::from(self.spec.timeout_s));
         let header = format!(r#"{{"request_id":"{}-{request}","timeout_ms":{}}}"#, self.spec.name, timeout.as_millis());
-        match instance.call(header.as_bytes(), event, timeout).await {
+        let pgid = instance.pgid();
+        self.busy.lock().expect("pool lock poisoned").extend(pgid);
+        let reply = instance.call(header.as_bytes(), event, timeout).await;
+        // Before the instance can be reaped: its group id stays ours until then.
+        if let Some(pgid) = pgid {
+            self.busy.lock().expect("pool lock poisoned").remove(&pgid);
+        }
+        match reply {
             Ok(reply) => {
                 self.release(instance).await;
                 Ok(InvokeOutcome { result: reply.result, cold, profile: Some(reply.profile) })
@@ -92,10 +105,10 @@ impl Pool {
             code_dir: &self.code_dir,
             function: &self.spec.name,
             memory_mb: self.spec.memory_mb,
-            cpu: shared.instance_cpu,
+            cpu: shared.instance_cpu.map(|cores| (cores, shared.cpu_period)),
             worker_group: shared.group.as_ref(),
             instance_name: format!("{}.{n}", self.spec.name),
-            ready_timeout: Duration::from_secs(u64::from(self.spec.timeout_s)),
+            ready_timeout: shared.init_timeout,
         })
         .await
     }
@@ -147,10 +160,16 @@ impl Pool {
         }
     }
 
-    /// Refuses new calls and ends every idle instance; busy ones end when
-    /// their call returns.
+    /// Refuses new calls and ends every instance: idle ones here, busy ones
+    /// by killing their process group, which their call sees as the runtime
+    /// exiting.
     pub async fn close(&self) {
         self.permits.close();
+        for &pgid in self.busy.lock().expect("pool lock poisoned").iter() {
+            // SAFETY: kill(2) on the group of a child not yet reaped (it
+            // leaves `busy` before it can be), so the id is still ours.
+            unsafe { libc::kill(-pgid, libc::SIGKILL) };
+        }
         let idle: Vec<Instance> = std::mem::take(&mut *self.idle.lock().expect("pool lock poisoned"));
         for instance in idle {
             instance.terminate().await;
