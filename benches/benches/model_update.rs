@@ -9,11 +9,11 @@
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use hetfaas::learning::cleaning::Cleaning;
 use hetfaas::learning::model::Model;
-use hetfaas::store::ExecutionRecord;
+use hetfaas::store::Execution;
 
-fn row(i: u64) -> ExecutionRecord {
+fn row(i: u64) -> Execution {
     let size = (i * 37) % 1000 + 1;
-    ExecutionRecord {
+    Execution {
         function: "f".into(),
         worker: "edge".into(),
         input_size: size,
@@ -21,7 +21,7 @@ fn row(i: u64) -> ExecutionRecord {
         success: true,
         error: None,
         predicted_ms: Default::default(),
-        policy: "predicted".into(),
+        policy: hetfaas_api::PolicyKind::Predicted,
         started_at_ms: i as i64,
         cold: false,
         training: false,
@@ -35,7 +35,7 @@ fn update(c: &mut Criterion) {
     let mut group = c.benchmark_group("model_update");
     group.sample_size(10);
     for n in [1_000u64, 10_000, 100_000, 1_000_000] {
-        let history: Vec<ExecutionRecord> = (0..n).map(row).collect();
+        let history: Vec<Execution> = (0..n).map(row).collect();
         let next = row(n);
         let fitted = Model::fit("f", "edge", &history, &cleaning).expect("rows to fit");
         group.bench_with_input(BenchmarkId::new("sufficient_statistics", n), &n, |b, _| {

@@ -7,10 +7,10 @@ use std::collections::BTreeMap;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use hetfaas::store::sqlite::SqliteStore;
-use hetfaas::store::{ExecutionRecord, Store};
+use hetfaas::store::{Execution, Store};
 
-fn row(i: usize) -> ExecutionRecord {
-    ExecutionRecord {
+fn row(i: usize) -> Execution {
+    Execution {
         function: format!("f{}", i % 8),
         worker: if i % 2 == 0 { "edge".into() } else { "cloud".into() },
         input_size: (i % 1000) as u64,
@@ -18,7 +18,7 @@ fn row(i: usize) -> ExecutionRecord {
         success: true,
         error: None,
         predicted_ms: BTreeMap::from([("edge".into(), 11.0), ("cloud".into(), 30.0)]),
-        policy: "predicted".into(),
+        policy: hetfaas_api::PolicyKind::Predicted,
         started_at_ms: i as i64,
         cold: false,
         training: false,
@@ -33,7 +33,7 @@ fn writes(c: &mut Criterion) {
     let store = runtime.block_on(SqliteStore::open(&dir.path().join("bench.db"))).expect("the store opens");
     let mut group = c.benchmark_group("store_append_executions");
     for batch in [1usize, 64, 1024] {
-        let rows: Vec<ExecutionRecord> = (0..batch).map(row).collect();
+        let rows: Vec<Execution> = (0..batch).map(row).collect();
         group.throughput(Throughput::Elements(batch as u64));
         group.bench_with_input(BenchmarkId::from_parameter(batch), &rows, |b, rows| {
             b.iter(|| runtime.block_on(store.append_executions(rows)).expect("rows are written"));

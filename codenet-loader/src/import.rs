@@ -9,10 +9,11 @@
 
 use std::path::{Path, PathBuf};
 
+use hetfaas_api::seed::stable_hash;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::handler::render;
 use crate::metadata::{MetadataError, Submission, read_metadata};
@@ -47,7 +48,7 @@ pub struct Imported {
 }
 
 /// One line of `verification.csv`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VerificationRow {
     pub problem: String,
     pub submission: String,
@@ -75,11 +76,6 @@ pub enum ImportError {
     Write { path: PathBuf, detail: String },
 }
 
-/// A stable hash, so each problem gets its own seed from the run's seed.
-fn fnv1a(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
-}
-
 pub fn import(options: &ImportOptions, tree: &Tree) -> Result<ImportReport, ImportError> {
     let mut report = ImportReport::default();
     let options = ImportOptions { python: resolve_python(&options.python), ..options.clone() };
@@ -102,7 +98,7 @@ fn import_problem(options: &ImportOptions, tree: &Tree, problem: &str, report: &
             Some(_) => {}
         }
     }
-    let mut rng = StdRng::seed_from_u64(options.seed ^ fnv1a(problem));
+    let mut rng = StdRng::seed_from_u64(options.seed ^ stable_hash(problem));
     candidates.shuffle(&mut rng);
     candidates.truncate(options.per_problem);
     let cases: Vec<String> = (0..options.cases).map(|_| spec.generate(&mut rng)).collect::<Result<_, _>>()?;

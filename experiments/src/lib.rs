@@ -8,11 +8,13 @@
 //! - [`stages`]: `import`, `train`, `cleaning`/`regression`, `accuracy`,
 //!   `transfer`, `policies`, each writing one CSV of raw rows;
 //! - [`load`]: goose-driven invocation load;
-//! - [`client`]: the orchestrator's HTTP API, as any client sees it;
-//! - [`results`], [`figures`], [`report`]: the run directory, the PNG/SVG
-//!   figures and `report.md`, all re-creatable from the CSVs.
+//! - [`results`]: the run directory and the schema of every CSV in it;
+//! - [`figures`], [`report`], [`stats`]: the PNG/SVG figures and
+//!   `report.md`, re-creatable from the CSVs alone, with one percentile rule.
+//!
+//! It talks to the orchestrator only through `hetfaas_api::Client`, like
+//! any client, so it works as well against a remote `hetfaas serve`.
 
-pub mod client;
 pub mod figures;
 pub mod load;
 pub mod report;
@@ -20,3 +22,4 @@ pub mod results;
 pub mod runner;
 pub mod scenario;
 pub mod stages;
+pub mod stats;

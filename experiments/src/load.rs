@@ -18,23 +18,26 @@ use std::time::Instant;
 
 use goose::config::GooseConfiguration;
 use goose::prelude::*;
+use hetfaas_api::headers::POLICY;
+use hetfaas_api::{Placement, PolicyKind};
 use indicatif::ProgressBar;
-
-use crate::client::{Invoked, read_invocation};
 
 /// One request a stage wants sent. `tag` lets the stage find it again.
 #[derive(Debug, Clone)]
 pub struct Request {
     pub function: String,
     pub event: Arc<Vec<u8>>,
-    pub policy: Option<String>,
+    pub policy: Option<PolicyKind>,
     pub tag: usize,
 }
 
+/// One answer: its status, where it ran, and how long the client waited.
 #[derive(Debug, Clone)]
 pub struct Record {
     pub tag: usize,
-    pub invoked: Invoked,
+    pub status: u16,
+    pub placement: Placement,
+    pub latency_ms: f64,
     /// Seconds since the load started, when the request was sent.
     pub sent_s: f64,
 }
@@ -107,8 +110,8 @@ async fn send_next(user: &mut GooseUser, shared: &Shared) -> TransactionResult {
         .get_request_builder(&GooseMethod::Post, &format!("/functions/{}/invoke", request.function))?
         .header("content-type", "application/json")
         .body(request.event.as_ref().clone());
-    if let Some(policy) = &request.policy {
-        builder = builder.header("x-hetfaas-policy", policy.as_str());
+    if let Some(policy) = request.policy {
+        builder = builder.header(POLICY, policy.as_str());
     }
     if let Some(interval) = shared.interval {
         let due = shared.start + std::time::Duration::from_secs_f64(index as f64 * interval);
@@ -118,10 +121,11 @@ async fn send_next(user: &mut GooseUser, shared: &Shared) -> TransactionResult {
     let goose = user.request(GooseRequest::builder().set_request_builder(builder).name("invoke").build()).await?;
     let latency_ms = sent.elapsed().as_secs_f64() * 1000.0;
     if let Ok(response) = goose.response {
-        let invoked = read_invocation(response.status().as_u16(), response.headers(), latency_ms);
+        let (status, placement) = (response.status().as_u16(), Placement::from_headers(response.headers()));
         let _ = response.bytes().await;
         let sent_s = sent.duration_since(shared.start).as_secs_f64();
-        shared.records.lock().expect("records lock poisoned").push(Record { tag: request.tag, invoked, sent_s });
+        let record = Record { tag: request.tag, status, placement, latency_ms, sent_s };
+        shared.records.lock().expect("records lock poisoned").push(record);
     }
     shared.progress.inc(1);
     Ok(())

@@ -1,12 +1,199 @@
-//! Where a run's outputs go: `results/<scenario>/<run-id>/` holds one CSV
-//! per stage (raw rows, units in the column names), `summary.json`,
-//! `environment.json` and `report.md`; figures go to `figures/<scenario>/`.
+//! Where a run's outputs go, and what they hold: `results/<scenario>/<run-id>/`
+//! has one CSV per stage (raw rows, units in the column names),
+//! `summary.json`, `environment.json` and `report.md`; figures go to
+//! `figures/<scenario>/`.
+//!
+//! Every CSV's row type and file name is here: stages write these rows,
+//! and the figures and the report read them back, so both sides read one
+//! schema rather than each other's code.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use serde::Serialize;
+use hetfaas_api::PolicyKind;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// A row type with its own CSV file in a run directory.
+pub trait Table: Serialize + DeserializeOwned {
+    const FILE: &'static str;
+}
+
+/// `import.csv`: one Python submission considered, and what became of it.
+impl Table for codenet_loader::import::VerificationRow {
+    const FILE: &'static str = "import.csv";
+}
+
+/// `train.csv`: one function's training, as its report gave it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrainRow {
+    pub function: String,
+    pub problem: String,
+    /// `full` or `transfer`: the path training actually took.
+    pub path: String,
+    pub source: String,
+    pub invocations: u64,
+    pub failed_invocations: u64,
+    pub wall_ms: f64,
+    pub cluster: Option<u64>,
+    pub distance: Option<f64>,
+    pub distance_nearest: String,
+    pub distance_matched: bool,
+    pub paper_difference: Option<f64>,
+    pub paper_source: String,
+}
+
+impl Table for TrainRow {
+    const FILE: &'static str = "train.csv";
+}
+
+/// `cleaning.csv`: a training row and which cleanings keep it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CleaningRow {
+    pub function: String,
+    pub worker: String,
+    pub input_size: u64,
+    pub duration_ms: f64,
+    pub kept_zscore: bool,
+    pub kept_iqr: bool,
+}
+
+impl Table for CleaningRow {
+    const FILE: &'static str = "cleaning.csv";
+}
+
+/// `regression.csv`: the line fitted over one cleaning of one function.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RegressionRow {
+    pub function: String,
+    pub worker: String,
+    pub cleaning: String,
+    pub intercept_ms: f64,
+    pub slope_ms_per_input: f64,
+    pub r2: f64,
+    pub samples: usize,
+}
+
+impl Table for RegressionRow {
+    const FILE: &'static str = "regression.csv";
+}
+
+/// `accuracy.csv`: one invocation's prediction against what it took.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccuracyRow {
+    pub incremental: String,
+    pub function: String,
+    pub worker: String,
+    /// `seen` (a training size) or `unseen`.
+    pub kind: String,
+    pub input_size: u64,
+    pub predicted_ms: f64,
+    pub actual_ms: f64,
+    pub latency_ms: f64,
+    pub status: u16,
+}
+
+impl Table for AccuracyRow {
+    const FILE: &'static str = "accuracy.csv";
+}
+
+/// `transfer.csv`: what one arm of a transfer pair cost.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TransferRow {
+    pub pair: usize,
+    /// `transfer` (allowed) or `own` (forced full training).
+    pub arm: String,
+    pub function: String,
+    /// The path training actually took (`transfer` needs a similar function).
+    pub path: String,
+    pub source: String,
+    pub invocations: u64,
+    pub wall_ms: f64,
+}
+
+impl Table for TransferRow {
+    const FILE: &'static str = "transfer.csv";
+}
+
+/// `transfer_accuracy.csv`: one arm's prediction on a fresh invocation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TransferAccuracyRow {
+    pub pair: usize,
+    pub arm: String,
+    pub function: String,
+    pub worker: String,
+    pub input_size: u64,
+    pub predicted_ms: f64,
+    pub actual_ms: f64,
+}
+
+impl Table for TransferAccuracyRow {
+    const FILE: &'static str = "transfer_accuracy.csv";
+}
+
+/// `policies.csv`: one request of the policy comparison.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PolicyRow {
+    /// `closed` or `open`.
+    pub load: String,
+    pub policy: PolicyKind,
+    pub function: String,
+    pub input_size: u64,
+    pub worker: String,
+    pub latency_ms: f64,
+    pub duration_ms: f64,
+    pub predicted_ms: f64,
+    pub status: u16,
+    pub sent_s: f64,
+}
+
+impl Table for PolicyRow {
+    const FILE: &'static str = "policies.csv";
+}
+
+/// `soak.csv`: one request of the soak.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SoakRow {
+    pub sent_s: f64,
+    pub function: String,
+    pub input_size: u64,
+    pub worker: String,
+    pub status: u16,
+    pub latency_ms: f64,
+}
+
+impl Table for SoakRow {
+    const FILE: &'static str = "soak.csv";
+}
+
+/// `soak_memory.csv`: the harness's resident memory, once a second.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MemoryRow {
+    pub t_s: f64,
+    pub rss_mb: f64,
+}
+
+impl Table for MemoryRow {
+    const FILE: &'static str = "soak_memory.csv";
+}
+
+/// `overhead.csv`: one request of the overhead measurement.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OverheadRow {
+    pub policy: PolicyKind,
+    /// Requests per second offered; 0 for the closed loop at full speed.
+    pub rate: usize,
+    pub worker: String,
+    pub status: u16,
+    pub latency_ms: f64,
+    /// Orchestrator → worker → orchestrator, as the server measured it.
+    pub duration_ms: f64,
+    pub sent_s: f64,
+}
+
+impl Table for OverheadRow {
+    const FILE: &'static str = "overhead.csv";
+}
 
 #[derive(Debug, Clone)]
 pub struct RunDir {
@@ -39,8 +226,9 @@ impl RunDir {
         self.dir.join(file)
     }
 
-    pub fn write_csv<T: Serialize>(&self, name: &str, rows: &[T]) -> anyhow::Result<()> {
-        let path = self.path(name);
+    /// Writes a stage's rows to their CSV.
+    pub fn write<T: Table>(&self, rows: &[T]) -> anyhow::Result<()> {
+        let path = self.path(T::FILE);
         let mut writer = csv::Writer::from_path(&path).with_context(|| format!("writing {}", path.display()))?;
         for row in rows {
             writer.serialize(row)?;
@@ -50,8 +238,8 @@ impl RunDir {
     }
 
     /// Reads a stage's rows back; an absent file (stage not run) is empty.
-    pub fn read_csv<T: DeserializeOwned>(&self, name: &str) -> anyhow::Result<Vec<T>> {
-        let path = self.path(name);
+    pub fn read<T: Table>(&self) -> anyhow::Result<Vec<T>> {
+        let path = self.path(T::FILE);
         if !path.exists() {
             return Ok(Vec::new());
         }
@@ -88,7 +276,7 @@ fn civil_date(days: i64) -> (i64, u32, u32) {
 }
 
 /// Versions, machine and cgroup support, so a run can be interpreted later.
-pub fn environment(scenario_hash: &str, seed: u64, limits: &serde_json::Value) -> serde_json::Value {
+pub fn environment(scenario_hash: &str, seed: u64, workers: &serde_json::Value) -> serde_json::Value {
     let cpu_model = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|t| t.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned()));
@@ -103,7 +291,7 @@ pub fn environment(scenario_hash: &str, seed: u64, limits: &serde_json::Value) -
         "cpu_model": cpu_model,
         "kernel": kernel,
         "python": python,
-        "worker_limits": limits,
+        "workers": workers,
         "note": "load generator and orchestrator share this machine's CPUs",
     })
 }

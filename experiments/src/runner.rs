@@ -8,10 +8,10 @@ use std::time::Instant;
 use anyhow::Context as _;
 
 use hetfaas::server::Server;
+use hetfaas_api::Client;
 
-use crate::client::Api;
 use crate::results::{RunDir, environment};
-use crate::scenario::{ALL_STAGES, FUNCTION_STAGES, Scenario, hash};
+use crate::scenario::{Scenario, Stage, hash};
 use crate::stages::{self, Context};
 use crate::{figures, report};
 
@@ -39,10 +39,9 @@ pub async fn run(options: &RunOptions) -> anyhow::Result<RunDir> {
         None => Some(Server::start(&config).await.context("starting the in-process orchestrator")?),
     };
     let base = options.target.clone().unwrap_or_else(|| format!("http://{}", server.as_ref().expect("started").addr()));
-    let api = Api::new(&base, config.effective_admin_token());
-    let health: serde_json::Value = reqwest::get(format!("{base}/healthz")).await?.json().await?;
-    let workers: Vec<String> =
-        health["workers"].as_array().into_iter().flatten().filter_map(|w| w["name"].as_str().map(str::to_owned)).collect();
+    let api = Client::new(&base).with_token(config.effective_admin_token());
+    let health = api.health().await.context("reading the orchestrator's health")?;
+    let workers: Vec<String> = health.workers.iter().map(|w| w.name.clone()).collect();
     let mut ctx = Context::new(scenario.clone(), run.clone(), api, workers, options.quiet);
     let timings = run_stages(&mut ctx, server.is_some()).await;
     if let Some(server) = server {
@@ -59,40 +58,33 @@ pub async fn run(options: &RunOptions) -> anyhow::Result<RunDir> {
         "target": options.target.clone().unwrap_or_else(|| "in-process".into()),
     });
     run.write_json("summary.json", &summary)?;
-    let limits = health["workers"]
-        .as_array()
-        .map(|ws| ws.iter().map(|w| serde_json::json!({"worker": w["name"], "limits": w["details"]["limits"]})).collect::<Vec<_>>());
-    run.write_json("environment.json", &environment(&hash(&text), scenario.seed, &serde_json::json!(limits)))?;
+    let details: serde_json::Map<String, serde_json::Value> = health.workers.iter().map(|w| (w.name.clone(), w.details.clone())).collect();
+    run.write_json("environment.json", &environment(&hash(&text), scenario.seed, &serde_json::Value::Object(details)))?;
     std::fs::write(run.path("scenario.toml"), text)?;
     render(&run, &options.figures)?;
     Ok(run)
 }
 
-/// Runs the requested stages in their fixed order; `import` and `train`
-/// run whenever a later stage needs functions.
+/// Runs the scenario's plan: its stages in their fixed order, with
+/// `import` and `train` whenever a later stage needs functions.
 async fn run_stages(ctx: &mut Context, in_process: bool) -> anyhow::Result<serde_json::Map<String, serde_json::Value>> {
-    let s = ctx.scenario.clone();
-    let needs_functions = FUNCTION_STAGES.iter().any(|st| s.runs(st));
+    let regression = ctx.scenario.runs(Stage::Regression);
     let mut timings = serde_json::Map::new();
-    for stage in ALL_STAGES {
-        let required = matches!(stage, "import" | "train") && needs_functions;
-        if !(s.runs(stage) || required) || (stage == "regression" && s.runs("cleaning")) {
-            continue;
-        }
+    for stage in ctx.scenario.plan() {
         let start = Instant::now();
         match stage {
-            "import" => stages::import::run(ctx)?,
-            "train" => stages::train::run(ctx).await?,
-            "cleaning" | "regression" => stages::cleaning::run(ctx, s.runs("regression")).await?,
-            "accuracy" => stages::accuracy::run(ctx).await?,
-            "transfer" => stages::transfer::run(ctx).await?,
-            "policies" => stages::policies::run(ctx).await?,
-            "soak" => stages::soak::run(ctx, in_process).await?,
-            _ => stages::overhead::run(ctx).await?,
+            Stage::Import => stages::import::run(ctx)?,
+            Stage::Train => stages::train::run(ctx).await?,
+            Stage::Cleaning | Stage::Regression => stages::cleaning::run(ctx, regression).await?,
+            Stage::Accuracy => stages::accuracy::run(ctx).await?,
+            Stage::Transfer => stages::transfer::run(ctx).await?,
+            Stage::Policies => stages::policies::run(ctx).await?,
+            Stage::Soak => stages::soak::run(ctx, in_process).await?,
+            Stage::Overhead => stages::overhead::run(ctx).await?,
         }
         let seconds = start.elapsed().as_secs_f64();
-        ctx.say(&format!("{stage}: done in {seconds:.1} s"));
-        timings.insert(stage.into(), seconds.into());
+        ctx.say(&format!("{}: done in {seconds:.1} s", stage.name()));
+        timings.insert(stage.name(), seconds.into());
     }
     Ok(timings)
 }

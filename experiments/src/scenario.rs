@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use hetfaas::config::Config;
+use hetfaas_api::PolicyKind;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -62,12 +63,54 @@ impl Default for Dataset {
     }
 }
 
+/// A stage of a scenario, in the order they run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Stage {
+    Import,
+    Train,
+    Cleaning,
+    Regression,
+    Accuracy,
+    Transfer,
+    Policies,
+    /// A benchmark: only when named.
+    Soak,
+    /// A benchmark: only when named.
+    Overhead,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 9] = [
+        Stage::Import,
+        Stage::Train,
+        Stage::Cleaning,
+        Stage::Regression,
+        Stage::Accuracy,
+        Stage::Transfer,
+        Stage::Policies,
+        Stage::Soak,
+        Stage::Overhead,
+    ];
+
+    /// Whether the stage needs imported, trained functions (so `import`
+    /// and `train` run with it).
+    pub fn needs_functions(self) -> bool {
+        !matches!(self, Stage::Import | Stage::Train | Stage::Overhead)
+    }
+
+    /// The name used in scenarios and progress lines.
+    pub fn name(self) -> String {
+        serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    }
+}
+
 /// Which stages run, and their parameters.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Stages {
     #[serde(default = "default_run")]
-    pub run: Vec<String>,
+    pub run: Vec<Stage>,
     #[serde(default)]
     pub cleaning: Charted,
     #[serde(default)]
@@ -82,16 +125,10 @@ pub struct Stages {
     pub soak: Soak,
 }
 
-pub const ALL_STAGES: [&str; 9] = ["import", "train", "cleaning", "regression", "accuracy", "transfer", "policies", "soak", "overhead"];
-
-/// The stages that need imported, trained functions (so `import` and
-/// `train` run with them).
-pub const FUNCTION_STAGES: [&str; 6] = ["cleaning", "regression", "accuracy", "transfer", "policies", "soak"];
-
 /// Every stage of the write-up; `soak` and `overhead` are benchmarks and
 /// run only when named.
-fn default_run() -> Vec<String> {
-    ALL_STAGES.iter().filter(|s| !matches!(**s, "soak" | "overhead")).map(|s| s.to_string()).collect()
+fn default_run() -> Vec<Stage> {
+    Stage::ALL.into_iter().filter(|s| !matches!(s, Stage::Soak | Stage::Overhead)).collect()
 }
 
 impl Default for Stages {
@@ -182,7 +219,7 @@ impl Default for Transfer {
 #[serde(deny_unknown_fields)]
 pub struct Policies {
     #[serde(default = "default_policies")]
-    pub policies: Vec<String>,
+    pub policies: Vec<PolicyKind>,
     /// Input sizes of the mixed workload (drawn uniformly, seeded).
     #[serde(default = "default_mix_sizes")]
     pub sizes: Vec<u64>,
@@ -200,8 +237,8 @@ pub struct Policies {
     pub open_seconds: usize,
 }
 
-fn default_policies() -> Vec<String> {
-    ["predicted", "edge-only", "cloud-only", "round-robin", "random"].iter().map(|s| s.to_string()).collect()
+fn default_policies() -> Vec<PolicyKind> {
+    PolicyKind::ALL.to_vec()
 }
 fn default_mix_sizes() -> Vec<u64> {
     vec![1, 10, 100, 250, 500, 1000]
@@ -230,7 +267,7 @@ impl Default for Policies {
 pub struct Overhead {
     /// Each policy pins the worker it reaches (`edge-only` → a `noop` edge).
     #[serde(default = "default_overhead_policies")]
-    pub policies: Vec<String>,
+    pub policies: Vec<PolicyKind>,
     /// Open loop: requests per second, each for `seconds`.
     #[serde(default = "default_overhead_rates")]
     pub rates: Vec<usize>,
@@ -244,8 +281,8 @@ pub struct Overhead {
     pub max_requests: usize,
 }
 
-fn default_overhead_policies() -> Vec<String> {
-    vec!["edge-only".into()]
+fn default_overhead_policies() -> Vec<PolicyKind> {
+    vec![PolicyKind::EdgeOnly]
 }
 fn default_overhead_rates() -> Vec<usize> {
     vec![500, 1000, 2000, 5000]
@@ -311,32 +348,29 @@ impl Scenario {
         let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read { path: path.into(), source })?;
         let scenario: Scenario = toml::from_str(&text).map_err(|e| ScenarioError::Parse { path: path.into(), source: Box::new(e) })?;
         let invalid = |message: String| ScenarioError::Invalid { path: path.into(), message };
-        if let Some(stage) = scenario.stages.run.iter().find(|s| !ALL_STAGES.contains(&s.as_str())) {
-            return Err(invalid(format!("unknown stage {stage:?}; stages are {}", ALL_STAGES.join(", "))));
-        }
-        let stages = &scenario.stages;
-        if let Some(p) =
-            stages.policies.policies.iter().chain(&stages.overhead.policies).find(|p| hetfaas::routing::PolicyKind::parse(p).is_none())
-        {
-            return Err(invalid(format!("unknown policy {p:?}")));
-        }
-        hetfaas::function::validate_name(&scenario.name)
+        hetfaas_api::validate_name(&scenario.name)
             .map_err(|_| invalid(format!("name {:?} must be lowercase letters, digits and '-'", scenario.name)))?;
         Ok((scenario, text))
     }
 
-    pub fn runs(&self, stage: &str) -> bool {
-        self.stages.run.iter().any(|s| s == stage)
+    pub fn runs(&self, stage: Stage) -> bool {
+        self.stages.run.contains(&stage)
     }
-}
 
-/// FNV-1a: a stable 64-bit hash (std's hasher may change between releases,
-/// and seeds derived from names must not).
-pub fn fnv1a(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    /// The stages to run, in order: those named, and `import` and `train`
+    /// whenever a named stage needs functions; `regression` is drawn with
+    /// `cleaning` when both are named.
+    pub fn plan(&self) -> Vec<Stage> {
+        let needs_functions = self.stages.run.iter().any(|s| s.needs_functions());
+        Stage::ALL
+            .into_iter()
+            .filter(|&s| self.runs(s) || (matches!(s, Stage::Import | Stage::Train) && needs_functions))
+            .filter(|&s| !(s == Stage::Regression && self.runs(Stage::Cleaning)))
+            .collect()
+    }
 }
 
 /// A stable hash of the scenario's text, recorded with every run.
 pub fn hash(text: &str) -> String {
-    format!("{:016x}", fnv1a(text))
+    format!("{:016x}", hetfaas_api::seed::stable_hash(text))
 }

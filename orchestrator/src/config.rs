@@ -3,6 +3,13 @@
 //! With no file at all, [`Config::default`] runs two local workers on this
 //! machine: an `edge` (half a CPU, 2 ms away) and a `cloud` (one CPU, 25 ms
 //! away). See `hetfaas.example.toml` at the repository root for every key.
+//!
+//! Each component owns its section's type (`PlatformConfig` in `platform`,
+//! `StoreConfig` in `store`, `LearningConfig` in `learning`), as in
+//! Vector's component model; this module gathers them into one file, so it
+//! sits above the components and below the resource manager that is built
+//! from it. The training workflow's section is defined here because the
+//! workflow lives in the resource manager, above.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -14,7 +21,6 @@ use crate::learning::LearningConfig;
 use crate::platform::PlatformConfig;
 use crate::platform::local::LocalConfig;
 use crate::platform::local::network::NetworkConfig;
-use crate::resource_manager::TrainingConfig;
 use crate::routing::PolicyKind;
 use crate::store::StoreConfig;
 
@@ -48,6 +54,50 @@ pub struct Config {
     pub training: TrainingConfig,
     #[serde(default = "default_workers")]
     pub workers: Vec<WorkerConfig>,
+}
+
+/// The `[training]` section: the workflow run after a function is created.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingConfig {
+    #[serde(default = "default_minimal_sizes")]
+    pub minimal_sizes: Vec<u64>,
+    #[serde(default = "default_full_invocations")]
+    pub full_invocations: u64,
+    #[serde(default = "default_full_max_size")]
+    pub full_max_size: u64,
+    /// Own invocations per worker of a function trained by transfer.
+    #[serde(default = "default_transfer_invocations")]
+    pub transfer_invocations: u64,
+    /// Train the workers side by side rather than one after another. Off by
+    /// default: local workers share this machine's cores, so a call measured
+    /// while another worker runs is slower than the same call alone, and the
+    /// model would learn that contention. On suits workers on separate
+    /// machines (Lambda, Knative, a `hetfaas node` elsewhere).
+    #[serde(default)]
+    pub concurrent_workers: bool,
+}
+
+fn default_transfer_invocations() -> u64 {
+    10
+}
+
+fn default_minimal_sizes() -> Vec<u64> {
+    std::iter::once(1).chain((1..=10).map(|i| i * 100)).collect()
+}
+
+fn default_full_invocations() -> u64 {
+    100
+}
+
+fn default_full_max_size() -> u64 {
+    1000
+}
+
+impl Default for TrainingConfig {
+    fn default() -> Self {
+        toml::from_str("").expect("the empty training section is valid")
+    }
 }
 
 /// One `[[workers]]` entry: a name, a tier, and a platform kind's settings.
@@ -137,6 +187,13 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn default_training_sizes_follow_the_dissertation() {
+        let c = TrainingConfig::default();
+        assert_eq!(c.minimal_sizes, vec![1, 100, 200, 300, 400, 500, 600, 700, 800, 900, 1000]);
+        assert_eq!((c.full_invocations, c.full_max_size, c.transfer_invocations), (100, 1000, 10));
+    }
 
     #[test]
     fn no_file_means_a_local_edge_and_cloud() {

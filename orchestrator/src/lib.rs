@@ -1,16 +1,24 @@
 //! hetfaas: run Function-as-a-Service invocations across edge and cloud
 //! workers, placing each request where it is predicted to finish first.
 //!
-//! The crate follows the dissertation's components, one module each:
+//! The crate follows the dissertation's components, one module each, in
+//! layers where each module uses only those below it (ARCHITECTURE.md has
+//! the diagram; `tests/layers.rs` checks it):
 //!
-//! - [`resource_manager`]: the core; creates functions and routes invocations.
-//! - [`learning`]: duration models and the predictions the router reads.
-//! - [`routing`]: the [`routing::Policy`] trait and its implementations.
-//! - [`platform`]: the [`platform::Platform`] trait; `local` (warm Python
-//!   processes with cgroup limits and an emulated network) and `node`.
-//! - [`store`]: the [`store::Store`] trait; `sqlite`.
-//! - [`recorder`]: execution rows written off the response path.
-//! - [`api`], [`server`], [`node`]: HTTP on top.
+//! 1. [`function`], [`worker`]: a function's lifecycle and event sizes;
+//!    workers by position. (The wire types come from `hetfaas-api`.)
+//! 2. [`store`] (`sqlite`; `scylla` with the feature), [`platform`]
+//!    (`local`, `node`, `noop`; `lambda`, `knative` with their features),
+//!    [`routing`] (the [`routing::Policy`] trait and its policies),
+//!    [`metrics`].
+//! 3. [`learning`]: duration models, the learner task, the model cache the
+//!    router reads, profiling, clustering and transfer.
+//! 4. [`config`] (every component's section in one file), [`recorder`]
+//!    (execution rows written off the response path).
+//! 5. [`resource_manager`]: the core; creates functions and routes
+//!    invocations.
+//! 6. [`api`] and [`server`] (the orchestrator over HTTP), [`node_server`]
+//!    (`hetfaas node`).
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -26,10 +34,11 @@ pub mod config;
 pub mod function;
 pub mod learning;
 pub mod metrics;
-pub mod node;
+pub mod node_server;
 pub mod platform;
 pub mod recorder;
 pub mod resource_manager;
 pub mod routing;
 pub mod server;
 pub mod store;
+pub mod worker;

@@ -10,7 +10,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use hetfaas::config::Config;
-use hetfaas::node::{Node, NodeOptions};
+use hetfaas::node_server::{Node, NodeOptions};
 use hetfaas::platform::local::LocalConfig;
 use hetfaas::server::{Server, termination};
 

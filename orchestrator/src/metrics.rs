@@ -7,6 +7,7 @@ use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::platform::{InvokeOutcome, PlatformError};
+use crate::worker::WorkerId;
 
 #[derive(Debug, Default)]
 struct WorkerCounters {
@@ -32,8 +33,8 @@ impl Metrics {
     }
 
     /// Counts one attempt on `worker`.
-    pub fn observe(&self, worker: usize, duration_ms: f64, outcome: &Result<InvokeOutcome, PlatformError>) {
-        let c = &self.workers[worker];
+    pub fn observe(&self, worker: WorkerId, duration_ms: f64, outcome: &Result<InvokeOutcome, PlatformError>) {
+        let c = &self.workers[worker.index()];
         c.invocations.fetch_add(1, Ordering::Relaxed);
         c.duration_us.fetch_add((duration_ms * 1000.0) as u64, Ordering::Relaxed);
         match outcome {

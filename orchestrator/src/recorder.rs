@@ -18,11 +18,14 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use hetfaas_api::PolicyKind;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::learning::learner::Learner;
-use crate::store::{ExecutionRecord, Store};
+use crate::platform::CallProfile;
+use crate::store::{Execution, Store};
+use crate::worker::{WorkerId, WorkerNames};
 
 /// Most rows written in one transaction.
 pub const MAX_BATCH: usize = 1024;
@@ -30,11 +33,51 @@ pub const MAX_BATCH: usize = 1024;
 pub const LINGER: Duration = Duration::from_millis(10);
 const QUEUE: usize = 16 * 1024;
 
+/// One attempt at an invocation, as the invoke path records it: workers by
+/// position and the function's name shared, so recording clones no string
+/// on the request path. The writer names the workers when it stores it.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub function: Arc<str>,
+    pub worker: WorkerId,
+    pub input_size: u64,
+    pub duration_ms: f64,
+    pub success: bool,
+    pub error: Option<String>,
+    /// Each candidate's prediction at decision time, shared by the attempts.
+    pub predicted_ms: Arc<[(WorkerId, f64)]>,
+    pub policy: PolicyKind,
+    pub started_at_ms: i64,
+    pub cold: bool,
+    pub training: bool,
+    pub profile: Option<CallProfile>,
+}
+
+impl Row {
+    fn named(self, workers: &WorkerNames) -> Execution {
+        Execution {
+            function: self.function.to_string(),
+            worker: workers.name(self.worker).to_owned(),
+            input_size: self.input_size,
+            duration_ms: self.duration_ms,
+            success: self.success,
+            error: self.error,
+            predicted_ms: self.predicted_ms.iter().map(|&(w, ms)| (workers.name(w).to_owned(), ms)).collect(),
+            policy: self.policy,
+            started_at_ms: self.started_at_ms,
+            cold: self.cold,
+            training: self.training,
+            cpu_ms: self.profile.map(|p| p.cpu_ms),
+            maxrss_kb: self.profile.map(|p| p.maxrss_kb),
+        }
+    }
+}
+
 /// What travels through the queue: rows, and flush requests that are
 /// answered once everything queued before them is stored and learned.
 #[derive(Debug)]
 enum Entry {
-    Row(ExecutionRecord),
+    Row(Row),
     Flush(oneshot::Sender<()>),
 }
 
@@ -54,17 +97,17 @@ pub struct RecorderStats {
 }
 
 impl Recorder {
-    pub fn start(store: Arc<dyn Store>, learner: Learner) -> Recorder {
+    pub fn start(store: Arc<dyn Store>, learner: Learner, workers: WorkerNames) -> Recorder {
         let (tx, rx) = mpsc::channel(QUEUE);
         let (stop, stopped) = watch::channel(false);
         let stats = Arc::new(RecorderStats::default());
-        let writer = Writer { store, learner, stats: stats.clone() };
+        let writer = Writer { store, learner, workers, stats: stats.clone() };
         let task = tokio::spawn(writer.run(rx, stopped));
         Recorder { tx, stop, task: Arc::new(Mutex::new(Some(task))), stats }
     }
 
     /// Queues a row; waits only if the writer is a whole queue behind.
-    pub async fn record(&self, row: ExecutionRecord) {
+    pub async fn record(&self, row: Row) {
         if self.tx.send(Entry::Row(row)).await.is_err() {
             self.stats.failed.fetch_add(1, Ordering::Relaxed);
             tracing::error!("execution row arrived after shutdown began and was not stored");
@@ -96,6 +139,7 @@ impl Recorder {
 struct Writer {
     store: Arc<dyn Store>,
     learner: Learner,
+    workers: WorkerNames,
     stats: Arc<RecorderStats>,
 }
 
@@ -148,7 +192,7 @@ impl Writer {
         let mut flushes = Vec::new();
         for entry in entries.drain(..) {
             match entry {
-                Entry::Row(row) => rows.push(row),
+                Entry::Row(row) => rows.push(row.named(&self.workers)),
                 Entry::Flush(reply) => flushes.push(reply),
             }
         }
@@ -162,7 +206,7 @@ impl Writer {
 
     /// Writes one batch, retrying a failing store a few times before giving
     /// up on it (loudly): the learner must not stall behind a broken disk.
-    async fn write(&self, batch: &[ExecutionRecord]) -> bool {
+    async fn write(&self, batch: &[Execution]) -> bool {
         for attempt in 0..5u32 {
             match self.store.append_executions(batch).await {
                 Ok(()) => {

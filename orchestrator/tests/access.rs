@@ -6,6 +6,7 @@
 mod common;
 
 use common::{TestServer, config, edge_and_cloud};
+use hetfaas_api::{FunctionSpec, State};
 use serde_json::json;
 
 async fn status(request: reqwest::RequestBuilder) -> u16 {
@@ -25,20 +26,28 @@ async fn tokens_guard_admin_and_invoke_and_secrets_stay_out_of_handlers() {
     cfg.invoke_token = Some("invoke-secret".into());
     let server = TestServer::start_with(cfg, dir).await;
     let c = &server.client;
-    let spec = json!({"name": "env", "source_code": "import os\ndef handler(e, c):\n    return dict(os.environ)\n", "edge_supported": true, "cloud_supported": true});
+    let spec = FunctionSpec::new("env", "import os\ndef handler(e, c):\n    return dict(os.environ)\n");
 
     assert_eq!(status(c.post(server.url("/functions")).json(&spec)).await, 401);
     assert_eq!(status(c.post(server.url("/functions")).bearer_auth("overridden-by-the-environment").json(&spec)).await, 403);
-    for (method, path) in
-        [("DELETE", "/functions/env"), ("PUT", "/credentials"), ("PUT", "/train/env"), ("PUT", "/cluster"), ("PUT", "/transfer/env")]
-    {
+    for (method, path) in [
+        ("DELETE", "/functions/env"),
+        ("PUT", "/credentials"),
+        ("PUT", "/train/env"),
+        ("PUT", "/cluster"),
+        ("PUT", "/transfer/env"),
+        ("PUT", "/learning"),
+        ("GET", "/functions/env/executions"),
+    ] {
         let request = c.request(method.parse().unwrap(), server.url(path)).json(&json!({}));
         assert_eq!(status(request).await, 401, "{method} {path} without a token");
     }
-    assert_eq!(status(c.post(server.url("/functions")).bearer_auth("admin-secret").json(&spec)).await, 202);
-    server.wait_state("env", &["ready"]).await;
-    let creds = json!({"aws_access_key_id": "AKIA-TEST", "aws_secret_access_key": "stored-secret"});
-    assert_eq!(status(c.put(server.url("/credentials")).bearer_auth("admin-secret").json(&creds)).await, 204);
+    // The typed client carries the admin token from the environment.
+    server.api.create(&spec).await.unwrap();
+    assert_eq!(server.wait_state("env", &[State::Ready]).await.state, State::Ready);
+    let creds =
+        [("aws_access_key_id".to_owned(), "AKIA-TEST".to_owned()), ("aws_secret_access_key".to_owned(), "stored-secret".to_owned())];
+    server.api.put_credentials("aws", &creds.into_iter().collect()).await.unwrap();
 
     let invoke = server.url("/functions/env/invoke");
     assert_eq!(status(c.post(&invoke).body("null")).await, 401);
@@ -49,10 +58,10 @@ async fn tokens_guard_admin_and_invoke_and_secrets_stay_out_of_handlers() {
     for secret in ["admin-secret", "aws-secret", "invoke-secret", "stored-secret", "HETFAAS_ADMIN_TOKEN"] {
         assert!(!environment.contains(secret), "the handler saw {secret}: {environment}");
     }
-    let (_, health) = server.get("/healthz").await;
-    let metrics = c.get(server.url("/metrics")).send().await.unwrap().text().await.unwrap();
-    let listed = c.get(server.url("/functions")).send().await.unwrap().text().await.unwrap();
-    for text in [health.to_string(), metrics, listed] {
+    let health = serde_json::to_string(&server.api.health().await.unwrap()).unwrap();
+    let metrics = server.api.metrics().await.unwrap();
+    let listed = serde_json::to_string(&server.api.functions().await.unwrap()).unwrap();
+    for text in [health, metrics, listed] {
         assert!(!text.contains("stored-secret") && !text.contains("admin-secret"), "{text}");
     }
 }

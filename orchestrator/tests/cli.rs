@@ -15,20 +15,6 @@ fn client(url: &str, args: &[&str]) -> std::process::Output {
     Command::new(BIN).args(args).env("HETFAAS_URL", url).env_remove("HETFAAS_ADMIN_TOKEN").output().unwrap()
 }
 
-/// Polls `GET /functions/{name}` until its state is one of `states`.
-/// (A hang guard, not a timing bet: training here takes well under a second.)
-async fn wait_state(url: &str, name: &str, states: &[&str]) -> serde_json::Value {
-    let deadline = std::time::Instant::now() + Duration::from_secs(120);
-    loop {
-        let f: serde_json::Value = reqwest::get(format!("{url}/functions/{name}")).await.unwrap().json().await.unwrap();
-        if states.contains(&f["state"].as_str().unwrap_or_default()) {
-            return f;
-        }
-        assert!(std::time::Instant::now() < deadline, "{name} never reached {states:?}: {f}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 #[tokio::test]
 async fn serve_deploy_invoke_then_sigterm_keeps_every_row() {
     let dir = tempfile::tempdir().unwrap();
@@ -43,7 +29,9 @@ async fn serve_deploy_invoke_then_sigterm_keeps_every_row() {
     let deployed = client(&url, &["deploy", code.to_str().unwrap()]);
     assert!(deployed.status.success(), "{}", String::from_utf8_lossy(&deployed.stderr));
     assert!(String::from_utf8_lossy(&deployed.stdout).contains("\"name\": \"cube\""));
-    assert_eq!(wait_state(&url, "cube", &["ready", "failed"]).await["state"], "ready");
+    // (A hang guard, not a timing bet: training here takes well under a second.)
+    let ready = hetfaas_api::Client::new(&url).wait_settled("cube", Duration::from_secs(120)).await.unwrap();
+    assert_eq!(ready.state, hetfaas_api::State::Ready);
 
     const CALLS: usize = 3;
     for i in 0..CALLS {
@@ -51,7 +39,7 @@ async fn serve_deploy_invoke_then_sigterm_keeps_every_row() {
         assert!(invoked.status.success(), "{}", String::from_utf8_lossy(&invoked.stderr));
         let stdout: serde_json::Value = serde_json::from_slice(&invoked.stdout).unwrap();
         assert_eq!(stdout, serde_json::json!([8, i * i * i]));
-        assert!(String::from_utf8_lossy(&invoked.stderr).contains("x-hetfaas-worker:"));
+        assert!(String::from_utf8_lossy(&invoked.stderr).contains(&format!("{}:", hetfaas_api::headers::WORKER)));
     }
 
     let missing = client(&url, &["invoke", "nope"]);

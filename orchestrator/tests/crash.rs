@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use hetfaas::store::Store;
 use hetfaas::store::sqlite::SqliteStore;
+use hetfaas_api::{FunctionSpec, FunctionView, State};
 use serde_json::json;
 
 const BIN: &str = env!("CARGO_BIN_EXE_hetfaas");
@@ -34,25 +35,21 @@ async fn start() -> Running {
     let config = dir.path().join("hetfaas.toml");
     std::fs::write(&config, "[training]\nminimal_sizes = [1, 2]\nfull_invocations = 4\nfull_max_size = 4\n").unwrap();
     let server = common::spawn_serve(BIN, &config, &dir.path().join("data")).await;
-    let spec = json!({ "name": "cube", "source_code": "def handler(event, context):\n    return [x ** 3 for x in event]\n",
-        "edge_supported": true, "cloud_supported": true, "example_inputs": [[1, 2, 3]] });
-    let client = reqwest::Client::new();
-    assert_eq!(client.post(format!("{}/functions", server.url)).json(&spec).send().await.unwrap().status(), 202);
+    let spec = FunctionSpec {
+        example_inputs: vec![json!([1, 2, 3])],
+        ..FunctionSpec::new("cube", "def handler(event, context):\n    return [x ** 3 for x in event]\n")
+    };
+    hetfaas_api::Client::new(&server.url).create(&spec).await.unwrap();
     wait_ready(&server.url).await;
     Running { server, dir }
 }
 
-/// (A hang guard, not a timing bet: training here takes well under a second.)
-async fn wait_ready(url: &str) -> serde_json::Value {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let f: serde_json::Value = reqwest::get(format!("{url}/functions/cube")).await.unwrap().json().await.unwrap();
-        if f["state"] == "ready" {
-            return f;
-        }
-        assert!(Instant::now() < deadline, "cube never became ready: {f}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+/// (The wait is a hang guard, not a timing bet: training here takes well
+/// under a second.)
+async fn wait_ready(url: &str) -> FunctionView {
+    let ready = hetfaas_api::Client::new(url).wait_settled("cube", Duration::from_secs(120)).await.unwrap();
+    assert_eq!(ready.state, State::Ready, "{ready:?}");
+    ready
 }
 
 /// What the load saw: when each 200 arrived (since its origin), how many
@@ -148,7 +145,7 @@ async fn kill_9_under_load_loses_at_most_the_crash_window() {
     let config = running.dir.path().join("hetfaas.toml");
     let server = common::spawn_serve(BIN, &config, &running.dir.path().join("data")).await;
     let function = wait_ready(&server.url).await;
-    assert_eq!(function["models"].as_object().map(|m| m.len()), Some(2), "both workers' models survive: {function}");
-    let invoked = reqwest::Client::new().post(format!("{}/functions/cube/invoke", server.url)).body("[3]").send().await.unwrap();
-    assert_eq!(invoked.json::<serde_json::Value>().await.unwrap(), json!([27]));
+    assert_eq!(function.models.len(), 2, "both workers' models survive: {function:?}");
+    let invoked = hetfaas_api::Client::new(&server.url).invoke("cube", "[3]", None).await.unwrap();
+    assert_eq!(invoked.json(), json!([27]));
 }

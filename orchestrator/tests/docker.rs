@@ -18,7 +18,6 @@ use axum::extract::{OriginalUri, State};
 use axum::http::{HeaderMap, Method};
 use hetfaas::function::FunctionSpec;
 use hetfaas::platform::image::{BuildConfig, ImageBuilder};
-use serde_json::json;
 
 /// One request the stand-in engine received.
 #[derive(Debug, Clone)]
@@ -49,10 +48,7 @@ async fn engine(State(log): State<Log>, method: Method, OriginalUri(uri): Origin
 }
 
 fn spec() -> FunctionSpec {
-    serde_json::from_value(
-        json!({ "name": "doubler", "source_code": "def handler(e, c):\n    return e * 2\n", "edge_supported": true, "cloud_supported": true }),
-    )
-    .unwrap()
+    FunctionSpec::new("doubler", "def handler(e, c):\n    return e * 2\n")
 }
 
 /// The entries of a tar archive, by path.

@@ -7,10 +7,12 @@ mod common;
 use common::{SQUARES, TestServer, local_worker};
 use hetfaas::config::WorkerConfig;
 use hetfaas::function::Tier;
-use hetfaas::node::{Node, NodeOptions};
+use hetfaas::node_server::{Node, NodeOptions};
 use hetfaas::platform::PlatformConfig;
 use hetfaas::platform::local::LocalConfig;
 use hetfaas::platform::node::NodeConfig;
+use hetfaas_api::headers::POLICY;
+use hetfaas_api::{FunctionSpec, PolicyKind, State};
 use serde_json::json;
 
 #[tokio::test]
@@ -26,24 +28,23 @@ async fn when_the_cloud_is_unreachable_the_edge_serves_everything() {
     let server = TestServer::start(vec![local_worker("edge", Tier::Edge, None, 1.0), cloud]).await;
     server.create("squares", SQUARES).await;
 
-    let on_cloud = server.invoke("squares", "[2]", Some("cloud-only")).await;
-    assert_eq!((on_cloud.status, on_cloud.worker.as_deref()), (200, Some("cloud")), "the node serves while up");
+    let on_cloud = server.invoke("squares", "[2]", Some(PolicyKind::CloudOnly)).await;
+    assert_eq!((on_cloud.status.as_u16(), on_cloud.placement.worker.as_str()), (200, "cloud"), "the node serves while up");
 
     node.shutdown().await;
-    for policy in ["round-robin", "random", "predicted"] {
+    for policy in [PolicyKind::RoundRobin, PolicyKind::Random, PolicyKind::Predicted] {
         for i in 0..5 {
             let invoked = server.invoke("squares", &format!("[{i}]"), Some(policy)).await;
-            assert_eq!(invoked.status, 200, "{policy}: {:?}", invoked.body);
-            assert_eq!(invoked.worker.as_deref(), Some("edge"), "{policy}");
-            assert_eq!(invoked.body, json!([i * i]));
+            assert_eq!(invoked.status, 200, "{policy}: {:?}", invoked.json());
+            assert_eq!(invoked.placement.worker, "edge", "{policy}");
+            assert_eq!(invoked.json(), json!([i * i]));
         }
     }
-    let stranded = server.invoke("squares", "[1]", Some("cloud-only")).await;
+    let stranded = server.invoke("squares", "[1]", Some(PolicyKind::CloudOnly)).await;
     assert_eq!(stranded.status, 502, "a single-tier baseline does not leave its tier");
-    assert_eq!(stranded.body["error"]["code"], "platform_failure");
+    assert_eq!(stranded.error().unwrap().error.code, "platform_failure");
 
-    let (_, health) = server.get("/healthz").await;
-    assert_eq!(health["workers"][1]["healthy"], false, "{health}");
+    assert!(!common::worker_health(&server, "cloud").await.healthy);
 }
 
 /// Invokes on the cloud alone until it answers 200 (the deadline is a hang
@@ -51,12 +52,12 @@ async fn when_the_cloud_is_unreachable_the_edge_serves_everything() {
 async fn until_the_cloud_serves(server: &TestServer) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
-        let invoked = server.invoke("squares", "[3]", Some("cloud-only")).await;
+        let invoked = server.invoke("squares", "[3]", Some(PolicyKind::CloudOnly)).await;
         if invoked.status == 200 {
-            assert_eq!((invoked.worker.as_deref(), invoked.body), (Some("cloud"), json!([9])));
+            assert_eq!((invoked.placement.worker.as_str(), invoked.json()), ("cloud", json!([9])));
             return;
         }
-        assert!(std::time::Instant::now() < deadline, "the cloud is still not serving: {:?}", invoked.body);
+        assert!(std::time::Instant::now() < deadline, "the cloud is still not serving: {:?}", invoked.json());
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
@@ -64,7 +65,7 @@ async fn until_the_cloud_serves(server: &TestServer) {
 /// Waits until `/healthz` says the cloud's health is `healthy`.
 async fn until_cloud_health(server: &TestServer, healthy: bool) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while common::worker_health(server, "cloud").await["healthy"] != healthy {
+    while common::worker_health(server, "cloud").await.healthy != healthy {
         assert!(std::time::Instant::now() < deadline, "the cloud never became healthy={healthy}");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
@@ -89,13 +90,18 @@ async fn a_node_that_restarts_empty_gets_its_functions_back_and_is_used_again() 
     // unhealthy; the health monitor sees the node answer again and
     // redeploys its functions before marking it healthy.
     node.shutdown().await;
-    assert_eq!(server.invoke("squares", "[3]", Some("cloud-only")).await.status, 502);
-    assert_eq!(common::worker_health(&server, "cloud").await["healthy"], false);
+    assert_eq!(server.invoke("squares", "[3]", Some(PolicyKind::CloudOnly)).await.status, 502);
+    assert!(!common::worker_health(&server, "cloud").await.healthy);
     let second_dir = tempfile::tempdir().unwrap();
     let node = Node::start(addr, second_dir.path(), LocalConfig::default(), 1, options).await.unwrap();
     until_cloud_health(&server, true).await;
-    let first = server.invoke("squares", "[3]", Some("cloud-only")).await;
-    assert_eq!((first.status, first.worker.as_deref()), (200, Some("cloud")), "healthy means its functions are back: {:?}", first.body);
+    let first = server.invoke("squares", "[3]", Some(PolicyKind::CloudOnly)).await;
+    assert_eq!(
+        (first.status.as_u16(), first.placement.worker.as_str()),
+        (200, "cloud"),
+        "healthy means its functions are back: {:?}",
+        first.json()
+    );
 
     // A restart nobody noticed: the first call finds the function missing,
     // which redeploys it.
@@ -103,7 +109,7 @@ async fn a_node_that_restarts_empty_gets_its_functions_back_and_is_used_again() 
     let third_dir = tempfile::tempdir().unwrap();
     let node = Node::start(addr, third_dir.path(), LocalConfig::default(), 1, options).await.unwrap();
     until_the_cloud_serves(&server).await;
-    let spread = server.invoke("squares", "[4]", Some("round-robin")).await;
+    let spread = server.invoke("squares", "[4]", Some(PolicyKind::RoundRobin)).await;
     assert_eq!(spread.status, 200);
     node.shutdown().await;
 }
@@ -117,7 +123,7 @@ async fn a_saturated_edge_is_passed_over_until_it_has_room_again() {
     // A hog fills the quota (utilisation ≈ 1); an idle edge reads ≈ 0.
     config.edge_utilisation_guard = 0.5;
     let server = TestServer::start_with(config, dir).await;
-    let limits = common::worker_health(&server, "edge").await["details"]["limits"].to_string();
+    let limits = common::worker_health(&server, "edge").await.details["limits"].to_string();
     if limits.contains("unconstrained") {
         common::skipped("saturated edge", &format!("no cgroups here, so no utilisation to guard on ({limits})"));
         return;
@@ -125,27 +131,25 @@ async fn a_saturated_edge_is_passed_over_until_it_has_room_again() {
     // Asked to spin, it spins until its function is removed: the test, not
     // a duration, decides when the edge has room again.
     let hog = "def handler(event, context):\n    while event == 'spin':\n        pass\n    return event\n";
-    let spec = json!({ "name": "hog", "source_code": hog, "edge_supported": true, "cloud_supported": false, "timeout_s": 600 });
-    assert_eq!(server.create_spec(spec).await["state"], "ready");
+    let spec = FunctionSpec { cloud_supported: false, timeout_s: 600, ..FunctionSpec::new("hog", hog) };
+    assert_eq!(server.create_spec(spec).await.state, State::Ready);
     server.create("squares", SQUARES).await;
     common::wait_until_idle(&server, "edge").await;
 
-    let client = server.client.clone();
-    let url = server.url("/functions/hog/invoke");
-    let busy = tokio::spawn(async move { client.post(url).body("\"spin\"").send().await.unwrap().status() });
+    let api = server.api.clone();
+    let busy = tokio::spawn(async move { api.invoke("hog", "\"spin\"", None).await.unwrap().status });
     let cpu = common::wait_for_cpu(&server, "edge", |cpu| cpu >= 0.9).await;
     eprintln!("the hog fills the edge's quota: utilisation {cpu:.2}");
     for i in 0..6 {
-        let invoked = server.invoke("squares", &format!("[{i}]"), Some("round-robin")).await;
-        assert_eq!((invoked.status, invoked.worker.as_deref()), (200, Some("cloud")), "request {i} while the edge is saturated");
+        let invoked = server.invoke("squares", &format!("[{i}]"), Some(PolicyKind::RoundRobin)).await;
+        assert_eq!((invoked.status.as_u16(), invoked.placement.worker.as_str()), (200, "cloud"), "request {i} while the edge is saturated");
     }
-    let response = server.client.delete(server.url("/functions/hog")).send().await.unwrap();
-    assert_eq!(response.status(), 204);
+    server.api.delete("hog").await.unwrap();
     assert_eq!(busy.await.unwrap(), 502, "the hog's call dies with its function");
     common::wait_until_idle(&server, "edge").await;
     let mut workers = Vec::new();
     for i in 0..4 {
-        workers.push(server.invoke("squares", &format!("[{i}]"), Some("round-robin")).await.worker.unwrap());
+        workers.push(server.invoke("squares", &format!("[{i}]"), Some(PolicyKind::RoundRobin)).await.placement.worker);
     }
     assert!(workers.iter().any(|w| w == "edge"), "with room again the edge takes its turns: {workers:?}");
 }
@@ -161,32 +165,23 @@ async fn when_every_worker_throttles_the_client_gets_429_and_retry_after() {
         platform: PlatformConfig::Node(NodeConfig { url: format!("http://{}", node.addr()), connect_timeout_s: 1 }),
     };
     let server = TestServer::start(vec![local_worker("edge", Tier::Edge, None, 1.0), cloud]).await;
-    let spec =
-        json!({ "name": "sleeper", "source_code": common::GATED, "edge_supported": true, "cloud_supported": true, "example_inputs": [0] });
-    assert_eq!(server.create_spec(spec).await["state"], "ready");
+    let spec = FunctionSpec { example_inputs: vec![json!(0)], ..FunctionSpec::new("sleeper", common::GATED) };
+    assert_eq!(server.create_spec(spec).await.state, State::Ready);
 
     let gate = common::Gate::new();
-    let (client, url, held) = (server.client.clone(), server.url("/functions/sleeper/invoke"), gate.json());
-    let slow =
-        tokio::spawn(async move { client.post(url).header("x-hetfaas-policy", "cloud-only").body(held).send().await.unwrap().status() });
+    let (api, held) = (server.api.clone(), gate.json());
+    let slow = tokio::spawn(async move { api.invoke("sleeper", held, Some(PolicyKind::CloudOnly)).await.unwrap().status });
     common::until_in_flight(node.addr(), "sleeper", 1).await;
-    let response = server
-        .client
-        .post(server.url("/functions/sleeper/invoke"))
-        .header("x-hetfaas-policy", "cloud-only")
-        .body("0")
-        .send()
-        .await
-        .unwrap();
+    let response = server.client.post(server.url("/functions/sleeper/invoke")).header(POLICY, "cloud-only").body("0").send().await.unwrap();
     assert_eq!(response.status(), 429);
     assert_eq!(response.headers()["retry-after"], "1");
-    let body: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(body["error"]["code"], "throttled", "{body}");
-    assert!(body["error"]["message"].as_str().unwrap().contains("429 Too Many Requests"), "{body}");
-    let spilled = server.invoke("sleeper", "0", Some("round-robin")).await;
+    let body: hetfaas_api::ErrorBody = response.json().await.unwrap();
+    assert_eq!(body.error.code, "throttled", "{body}");
+    assert!(body.error.message.contains("429 Too Many Requests"), "{body}");
+    let spilled = server.invoke("sleeper", "0", Some(PolicyKind::RoundRobin)).await;
     assert_eq!(spilled.status, 200, "with another worker, a throttled one is just skipped");
     gate.open();
     assert_eq!(slow.await.unwrap(), 200);
-    assert_eq!(server.invoke("sleeper", "0", Some("cloud-only")).await.status, 200, "and the cloud serves once it has room");
+    assert_eq!(server.invoke("sleeper", "0", Some(PolicyKind::CloudOnly)).await.status, 200, "and the cloud serves once it has room");
     node.shutdown().await;
 }

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use hetfaas::function::FunctionSpec;
-use hetfaas::node::{Node, NodeOptions};
+use hetfaas::node_server::{Node, NodeOptions};
 use hetfaas::platform::knative::invoker::Invoker;
 use hetfaas::platform::knative::{KnativeConfig, KnativePlatform};
 use hetfaas::platform::local::LocalConfig;
@@ -26,7 +26,7 @@ const HANDLER: &str =
     "def handler(event, context):\n    if event.get('fail'):\n        raise KeyError('nope')\n    return {'sum': sum(event['xs'])}\n";
 
 fn spec(name: &str) -> FunctionSpec {
-    serde_json::from_value(json!({ "name": name, "source_code": HANDLER, "edge_supported": true, "cloud_supported": true })).unwrap()
+    FunctionSpec::new(name, HANDLER)
 }
 
 async fn deploy_on_node(addr: std::net::SocketAddr, name: &str) {

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use hetfaas::function::FunctionSpec;
-use hetfaas::node::{Node, NodeOptions};
+use hetfaas::node_server::{Node, NodeOptions};
 use hetfaas::platform::lambda::{LambdaConfig, LambdaPlatform};
 use hetfaas::platform::local::LocalConfig;
 use hetfaas::platform::{FunctionErrorKind, Platform, PlatformError};
@@ -25,10 +25,7 @@ const HANDLER: &str = "import os, time\n\ndef handler(event, context):\n    if e
     while event.get('gate') and not os.path.exists(event['gate']):\n        time.sleep(0.005)\n    return {'doubled': event['n'] * 2}\n";
 
 fn spec(name: &str) -> FunctionSpec {
-    serde_json::from_value(
-        json!({ "name": name, "source_code": HANDLER, "edge_supported": true, "cloud_supported": true, "example_inputs": [{ "n": 1 }] }),
-    )
-    .unwrap()
+    FunctionSpec { example_inputs: vec![json!({ "n": 1 })], ..FunctionSpec::new(name, HANDLER) }
 }
 
 fn platform(endpoint: Option<String>, profile: Option<String>, image: &str) -> LambdaPlatform {

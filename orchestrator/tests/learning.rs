@@ -4,13 +4,13 @@
 
 mod common;
 
-use common::{TestServer, config, local_worker, parse_predictions};
-use hetfaas::config::WorkerConfig;
+use common::{TestServer, config, local_worker};
+use hetfaas::config::{TrainingConfig, WorkerConfig};
 use hetfaas::function::Tier;
 use hetfaas::platform::PlatformConfig;
 use hetfaas::platform::local::LocalConfig;
-use hetfaas::resource_manager::TrainingConfig;
-use serde_json::{Value, json};
+use hetfaas_api::{FunctionSpec, PolicyKind, State, TrainingPath};
+use serde_json::json;
 
 /// Work grows with the input, by CPU time rather than by iterations, so the
 /// same event costs the same on any CPU: each element burns 0.1 ms of the
@@ -38,9 +38,8 @@ fn continuum() -> Vec<WorkerConfig> {
     ]
 }
 
-fn growing_spec() -> Value {
-    json!({"name": "growing", "source_code": GROWING, "edge_supported": true, "cloud_supported": true,
-           "example_inputs": [[1]], "timeout_s": 30})
+fn growing_spec() -> FunctionSpec {
+    FunctionSpec { example_inputs: vec![json!([1])], ..FunctionSpec::new("growing", GROWING) }
 }
 
 async fn trained_server(workers: Vec<WorkerConfig>) -> TestServer {
@@ -54,7 +53,7 @@ async fn trained_server(workers: Vec<WorkerConfig>) -> TestServer {
     };
     let server = TestServer::start_with(config, dir).await;
     let created = server.create_spec(growing_spec()).await;
-    assert_eq!(created["state"], "ready", "{created}");
+    assert_eq!(created.state, State::Ready, "{created:?}");
     server
 }
 
@@ -65,75 +64,67 @@ fn event(size: usize) -> String {
 #[tokio::test]
 async fn after_training_small_inputs_run_on_the_edge_and_large_ones_in_the_cloud() {
     let server = trained_server(continuum()).await;
-    let (_, function) = server.get("/functions/growing").await;
-    assert_eq!(function["training"]["path"], "full");
+    let function = server.api.function("growing").await.unwrap();
+    let training = function.training.as_ref().unwrap();
+    assert_eq!(training.path, TrainingPath::Full);
     // Per worker: a warm-up, the minimal sizes joined with the feature sizes
     // (1, 100, 200, 250, 500, 750, 1000), and 10 growing ones.
-    assert_eq!(function["training"]["invocations"], 2 * (1 + 7 + 10), "{function}");
-    for worker in ["edge", "cloud"] {
-        assert!(function["models"][worker]["samples"].as_u64().unwrap() >= 12, "most rows survive cleaning: {function}");
-    }
+    assert_eq!(training.invocations, 2 * (1 + 7 + 10), "{function:?}");
+    assert_eq!(function.models.len(), 2, "a model per worker: {function:?}");
     // Training just kept the edge's tenth of a CPU busy: until its
     // utilisation falls below the guard, the router rightly avoids it.
     common::wait_until_idle(&server, "edge").await;
 
     for (size, expected) in [(5, "edge"), (10, "edge"), (1000, "cloud"), (1200, "cloud")] {
         let invoked = server.invoke("growing", &event(size), None).await;
-        assert_eq!(invoked.status, 200, "{:?}", invoked.body);
-        let predicted = parse_predictions(invoked.predicted.as_deref().unwrap());
+        assert_eq!(invoked.status, 200, "{:?}", invoked.json());
+        let predicted = &invoked.placement.predicted_ms;
         assert_eq!(predicted.len(), 2, "both predictions are in the headers");
-        assert_eq!(invoked.worker.as_deref(), Some(expected), "size {size}: predictions {predicted:?}");
+        assert_eq!(invoked.placement.worker, expected, "size {size}: predictions {predicted:?}");
         let chosen = predicted.iter().find(|(w, _)| w == expected).unwrap().1;
         let other = predicted.iter().find(|(w, _)| w != expected).unwrap().1;
         assert!(3.0 * chosen <= other, "size {size}: the chosen worker is predicted over 3× faster: {predicted:?}");
     }
 
-    let (status, body) = server.get("/functions/growing/predictions?input_size=1000").await;
-    assert_eq!(status, 200);
-    let (edge, cloud) = (body["predictions_ms"]["edge"].as_f64().unwrap(), body["predictions_ms"]["cloud"].as_f64().unwrap());
-    assert!(edge > cloud, "the throttled edge is predicted slower on large inputs: {body}");
-    let (_, compat) = server.get("/predictions/growing?input_size=1000").await;
-    assert_eq!(compat["predictions_ms"], body["predictions_ms"]);
-    assert_eq!(server.get("/functions/growing/predictions?input_size=big").await.0, 400);
+    let body = server.api.predictions("growing", 1000).await.unwrap();
+    assert!(body.predictions_ms["edge"] > body.predictions_ms["cloud"], "the throttled edge is predicted slower on large inputs: {body:?}");
+    let compat: hetfaas_api::Predictions =
+        reqwest::get(server.url("/predictions/growing?input_size=1000")).await.unwrap().json().await.unwrap();
+    assert_eq!(compat, body);
+    assert_eq!(reqwest::get(server.url("/functions/growing/predictions?input_size=big")).await.unwrap().status(), 400);
 }
 
 #[tokio::test]
 async fn a_model_survives_a_restart_and_keeps_learning() {
     let fast = vec![local_worker("edge", Tier::Edge, None, 0.0), local_worker("cloud", Tier::Cloud, None, 5.0)];
     let mut server = trained_server(fast.clone()).await;
-    let (_, before) = server.get("/functions/growing").await;
+    let before = server.api.function("growing").await.unwrap();
     server.shutdown().await;
 
     let dir = std::mem::replace(&mut server.dir, tempfile::tempdir().unwrap());
     let restarted = TestServer::start_with(config(dir.path(), fast), dir).await;
-    let after = restarted.wait_state("growing", &["ready"]).await;
-    assert_eq!(after["models"], before["models"], "models are loaded from the store");
+    let after = restarted.wait_state("growing", &[State::Ready]).await;
+    assert_eq!(after.models, before.models, "models are loaded from the store");
 
     for size in [3, 30, 300] {
-        assert_eq!(restarted.invoke("growing", &event(size), Some("round-robin")).await.status, 200);
+        assert_eq!(restarted.invoke("growing", &event(size), Some(PolicyKind::RoundRobin)).await.status, 200);
     }
-    let response = restarted.client.put(restarted.url("/train/incremental/growing")).send().await.unwrap();
-    assert_eq!(response.status(), 200);
-    let learned: Value = response.json().await.unwrap();
+    let learned = restarted.api.catch_up("growing").await.unwrap();
     // Every learnable new row was looked at (kept, or screened out as an
     // outlier): each worker's model now reaches its latest one.
-    let (_, rows) = restarted.get("/functions/growing/executions").await;
+    let rows = restarted.api.executions("growing").await.unwrap();
     for worker in ["edge", "cloud"] {
-        let latest = rows["executions"]
-            .as_array()
-            .unwrap()
+        let latest = rows
             .iter()
-            .filter(|r| r["worker"] == worker && !r["training"].as_bool().unwrap() && r["success"] == true && r["cold"] == false)
-            .map(|r| r["started_at_ms"].as_i64().unwrap())
+            .filter(|r| r.worker == worker && !r.training && r.learnable())
+            .map(|r| r.started_at_ms)
             .max()
             .expect("a warm call after the restart");
-        assert_eq!(learned["models"][worker]["window_end_ms"].as_i64(), Some(latest), "{worker} learned up to its latest row: {learned}");
-        assert!(latest > before["models"][worker]["window_end_ms"].as_i64().unwrap());
+        assert_eq!(learned.models[worker].window_end_ms, latest, "{worker} learned up to its latest row: {learned:?}");
+        assert!(latest > before.models[worker].window_end_ms);
     }
 
-    let response = restarted.client.put(restarted.url("/train/growing")).send().await.unwrap();
-    assert_eq!(response.status(), 200);
-    let refit: Value = response.json().await.unwrap();
-    assert!(refit["models"]["edge"]["r2"].as_f64().is_some());
-    assert_eq!(restarted.client.put(restarted.url("/train/nope")).send().await.unwrap().status(), 404);
+    let refit = restarted.api.retrain("growing").await.unwrap();
+    assert!(refit.models["edge"].r2.is_finite());
+    assert_eq!(restarted.api.retrain("nope").await.unwrap_err().status().map(|s| s.as_u16()), Some(404));
 }

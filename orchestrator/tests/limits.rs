@@ -6,6 +6,7 @@ mod common;
 
 use common::{TestServer, local_worker};
 use hetfaas::function::Tier;
+use hetfaas_api::{FunctionSpec, PolicyKind};
 use serde_json::json;
 
 const BURN: &str = "import time\n\
@@ -19,34 +20,31 @@ def handler(event, context):\n    \
 async fn a_ten_percent_cpu_quota_makes_cpu_bound_work_several_times_slower() {
     let server =
         TestServer::start(vec![local_worker("slow", Tier::Edge, Some(0.1), 0.0), local_worker("fast", Tier::Cloud, None, 0.0)]).await;
-    let (_, health) = server.get("/healthz").await;
-    let limits = health["workers"][0]["details"]["limits"].as_str().unwrap().to_owned();
+    let limits = common::worker_health(&server, "slow").await.details["limits"].as_str().unwrap().to_owned();
     if !limits.starts_with("cgroup") {
         common::skipped("cpu quota", &format!("cgroups are not writable here ({limits}); run as root on cgroup v1 or v2"));
         return;
     }
-    server
-        .create_spec(json!({"name": "burn", "source_code": BURN, "edge_supported": true, "cloud_supported": true, "timeout_s": 60}))
-        .await;
+    server.create_spec(FunctionSpec { timeout_s: 60, ..FunctionSpec::new("burn", BURN) }).await;
 
     let median = |mut v: Vec<f64>| {
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
     };
-    let times = |policy: &'static str| {
+    let times = |policy: PolicyKind| {
         let server = &server;
         async move {
             let mut durations = Vec::new();
             for _ in 0..3 {
                 let invoked = server.invoke("burn", r#"{"n": 400000}"#, Some(policy)).await;
-                assert_eq!(invoked.status, 200, "{:?}", invoked.body);
-                durations.push(invoked.duration_ms.unwrap());
+                assert_eq!(invoked.status, 200, "{:?}", invoked.json());
+                durations.push(invoked.placement.duration_ms);
             }
             durations
         }
     };
-    let constrained = median(times("edge-only").await);
-    let free = median(times("cloud-only").await);
+    let constrained = median(times(PolicyKind::EdgeOnly).await);
+    let free = median(times(PolicyKind::CloudOnly).await);
     eprintln!("median duration: {constrained:.1} ms at 0.1 CPU, {free:.1} ms unconstrained ({limits})");
     assert!(constrained > 3.0 * free, "quota not enforced: {constrained:.1} ms vs {free:.1} ms");
 }
@@ -54,19 +52,16 @@ async fn a_ten_percent_cpu_quota_makes_cpu_bound_work_several_times_slower() {
 #[tokio::test]
 async fn a_handler_past_its_memory_limit_is_killed_and_the_next_call_works() {
     let server = TestServer::start(vec![local_worker("edge", Tier::Edge, None, 0.0)]).await;
-    let (_, health) = server.get("/healthz").await;
-    if !health["workers"][0]["details"]["limits"].as_str().unwrap().starts_with("cgroup") {
+    if !common::worker_health(&server, "edge").await.details["limits"].as_str().unwrap().starts_with("cgroup") {
         common::skipped("cgroup memory limit", "cgroups are not writable here (tests/limits_fallback.rs covers RLIMIT_AS)");
         return;
     }
     let source =
         "def handler(event, context):\n    blocks = [bytearray(1024 * 1024) for _ in range(event['mb'])]\n    return len(blocks)\n";
-    server
-        .create_spec(json!({"name": "hog", "source_code": source, "edge_supported": true, "cloud_supported": false, "memory_mb": 64}))
-        .await;
+    server.create_spec(FunctionSpec { cloud_supported: false, memory_mb: 64, ..FunctionSpec::new("hog", source) }).await;
     let killed = server.invoke("hog", r#"{"mb": 256}"#, None).await;
-    assert_eq!(killed.status, 502, "{:?}", killed.body);
-    assert_eq!(killed.body["error"]["code"], "out_of_memory");
+    assert_eq!(killed.status, 502, "{:?}", killed.json());
+    assert_eq!(killed.error().unwrap().error.code, "out_of_memory");
     let fine = server.invoke("hog", r#"{"mb": 8}"#, None).await;
-    assert_eq!((fine.status, fine.body), (200, json!(8)));
+    assert_eq!((fine.status.as_u16(), fine.json()), (200, json!(8)));
 }

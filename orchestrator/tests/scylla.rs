@@ -10,7 +10,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use hetfaas::store::scylla::{ScyllaConfig, ScyllaStore};
-use hetfaas::store::{ClusterRecord, ExecutionRecord, ModelRecord, Store, StoreError, StoredFunction};
+use hetfaas::store::{Cluster, Execution, ModelRecord, Store, StoreError, StoredFunction};
 use serde_json::json;
 
 #[tokio::test]
@@ -32,20 +32,15 @@ async fn every_entity_round_trips_on_a_real_cluster() {
     let config: ScyllaConfig = toml::from_str(&format!("nodes = {nodes:?}\nbucket_hours = 1")).unwrap();
     let store = ScyllaStore::open(&config).await.unwrap();
     let name = format!("it-{}", std::process::id());
-    let spec = serde_json::from_value(
-        json!({ "name": name, "source_code": "def handler(e, c): return e", "edge_supported": true, "cloud_supported": true }),
-    )
-    .unwrap();
-    let function =
-        StoredFunction { spec, state: hetfaas::function::FunctionState::Ready, created_at_ms: 1, training: json!({ "path": "full" }) };
+    let spec = hetfaas_api::FunctionSpec::new(&name, "def handler(e, c): return e");
+    let function = StoredFunction { spec, state: hetfaas::function::FunctionState::Ready, created_at_ms: 1, training: None };
     store.insert_function(&function).await.unwrap();
     assert!(matches!(store.insert_function(&function).await, Err(StoreError::AlreadyExists(_))));
-    assert_eq!(store.function(&name).await.unwrap().unwrap(), function);
+    assert!(store.functions().await.unwrap().contains(&function));
 
-    let before = store.count_executions().await.unwrap();
     let hour = 3_600_000;
-    let rows: Vec<ExecutionRecord> = (0..4)
-        .map(|i| ExecutionRecord {
+    let rows: Vec<Execution> = (0..4)
+        .map(|i| Execution {
             function: name.clone(),
             worker: if i % 2 == 0 { "edge".into() } else { "cloud".into() },
             input_size: i,
@@ -53,7 +48,7 @@ async fn every_entity_round_trips_on_a_real_cluster() {
             success: true,
             error: None,
             predicted_ms: BTreeMap::from([("edge".into(), 1.5)]),
-            policy: "predicted".into(),
+            policy: hetfaas_api::PolicyKind::Predicted,
             started_at_ms: i as i64 * hour,
             cold: false,
             training: false,
@@ -64,13 +59,12 @@ async fn every_entity_round_trips_on_a_real_cluster() {
     store.append_executions(&rows).await.unwrap();
     assert_eq!(store.executions(&name, None).await.unwrap(), rows, "four buckets, read back in time order");
     assert_eq!(store.executions(&name, Some("edge")).await.unwrap().len(), 2);
-    assert_eq!(store.count_executions().await.unwrap(), before + 4);
+    assert_eq!(store.executions_page(&name, 1, 2).await.unwrap(), rows[1..3]);
 
     let model = ModelRecord {
         function: name.clone(),
         worker: "edge".into(),
-        intercept: 1.0,
-        slope: 0.5,
+        line: hetfaas_api::Line { intercept: 1.0, slope: 0.5 },
         samples: 4,
         r2: 0.9,
         cleaning: "iqr".into(),
@@ -80,9 +74,8 @@ async fn every_entity_round_trips_on_a_real_cluster() {
     };
     store.put_model(&model).await.unwrap();
     assert!(store.models().await.unwrap().contains(&model));
-    let clusters = vec![ClusterRecord { id: 0, centroid: vec![1.0, 2.0], members: vec![name.clone()] }];
+    let clusters = vec![Cluster { id: 0, centroid: vec![1.0, 2.0], members: vec![name.clone()] }];
     store.put_clusters(&clusters).await.unwrap();
-    assert_eq!(store.clusters().await.unwrap(), clusters);
     store.put_credentials("aws", &BTreeMap::from([("access_key_id".into(), "k".into())])).await.unwrap();
     assert_eq!(store.credentials("aws").await.unwrap().unwrap()["access_key_id"], "k");
 

@@ -9,13 +9,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use self::chart::{BarChart, Mark, Series, XyChart, save_bars, save_xy};
-use crate::results::RunDir;
-use crate::stages::accuracy::AccuracyRow;
-use crate::stages::cleaning::{CleaningRow, RegressionRow};
-use crate::stages::overhead::OverheadRow;
-use crate::stages::policies::PolicyRow;
-use crate::stages::soak::{MemoryRow, SoakRow};
-use crate::stages::transfer::{TransferAccuracyRow, TransferRow};
+use crate::results::{
+    AccuracyRow, CleaningRow, MemoryRow, OverheadRow, PolicyRow, RegressionRow, RunDir, SoakRow, TransferAccuracyRow, TransferRow,
+};
+use crate::stats::percentile;
 
 /// Groups values by a key, keeping first-seen key order stable (sorted).
 fn group<T, K: Ord + Clone>(rows: &[T], key: impl Fn(&T) -> K) -> BTreeMap<K, Vec<&T>> {
@@ -29,12 +26,6 @@ fn group<T, K: Ord + Clone>(rows: &[T], key: impl Fn(&T) -> K) -> BTreeMap<K, Ve
 fn mean(values: impl Iterator<Item = f64>) -> f64 {
     let (sum, n) = values.filter(|v| v.is_finite()).fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
     if n == 0 { f64::NAN } else { sum / n as f64 }
-}
-
-/// The `q` quantile (nearest rank) of a non-empty set of values.
-fn quantile(mut values: Vec<f64>, q: f64) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[((values.len() as f64 * q) as usize).min(values.len() - 1)]
 }
 
 /// Mean of `value` per input size, in size order.
@@ -68,8 +59,8 @@ type Save<'a> = dyn FnMut(&str, XyChart) -> anyhow::Result<()> + 'a;
 /// 4.1-4.6: durations against input size per worker, raw and cleaned;
 /// 4.7-4.8: the fitted line over the IQR-cleaned rows, R² in the legend.
 fn cleaning(run: &RunDir, save: &mut Save) -> anyhow::Result<()> {
-    let rows: Vec<CleaningRow> = run.read_csv("cleaning.csv")?;
-    let lines: Vec<RegressionRow> = run.read_csv("regression.csv")?;
+    let rows: Vec<CleaningRow> = run.read()?;
+    let lines: Vec<RegressionRow> = run.read()?;
     for (worker, rows) in group(&rows, |r| r.worker.clone()) {
         let functions = group(&rows, |r| r.function.clone());
         for (label, kept) in [("raw", None), ("zscore", Some(true)), ("iqr", Some(false))] {
@@ -125,7 +116,7 @@ fn cleaning(run: &RunDir, save: &mut Save) -> anyhow::Result<()> {
 
 /// 5.1-5.4: predicted against measured, per worker, incremental off and on.
 fn accuracy(run: &RunDir, save: &mut Save) -> anyhow::Result<()> {
-    let rows: Vec<AccuracyRow> = run.read_csv("accuracy.csv")?;
+    let rows: Vec<AccuracyRow> = run.read()?;
     for ((worker, incremental), rows) in group(&rows, |r| (r.worker.clone(), r.incremental.clone())) {
         let mut series = Vec::new();
         for (i, (f, rs)) in group(&rows, |r| r.function.clone()).into_iter().enumerate() {
@@ -153,7 +144,7 @@ fn accuracy(run: &RunDir, save: &mut Save) -> anyhow::Result<()> {
 
 /// 5.5-5.6: own training against transfer, predictions over measurements.
 fn transfer(run: &RunDir, save: &mut Save) -> anyhow::Result<()> {
-    let rows: Vec<TransferAccuracyRow> = run.read_csv("transfer_accuracy.csv")?;
+    let rows: Vec<TransferAccuracyRow> = run.read()?;
     for (worker, rows) in group(&rows, |r| r.worker.clone()) {
         let mut series = Vec::new();
         for (i, (pair, rs)) in group(&rows, |r| r.pair).into_iter().enumerate() {
@@ -190,9 +181,9 @@ fn transfer(run: &RunDir, save: &mut Save) -> anyhow::Result<()> {
 /// New: latency CDF per policy, and the share of requests sent to each
 /// worker by input size under each policy.
 fn policies(run: &RunDir, save: &mut Save) -> anyhow::Result<()> {
-    let rows: Vec<PolicyRow> = run.read_csv("policies.csv")?;
+    let rows: Vec<PolicyRow> = run.read()?;
     for (load, rows) in group(&rows, |r| r.load.clone()) {
-        let series = group(&rows, |r| r.policy.clone())
+        let series = group(&rows, |r| r.policy)
             .into_iter()
             .enumerate()
             .map(|(i, (policy, rs))| {
@@ -200,7 +191,7 @@ fn policies(run: &RunDir, save: &mut Save) -> anyhow::Result<()> {
                 latencies.sort_by(f64::total_cmp);
                 let n = latencies.len() as f64;
                 let points = latencies.iter().enumerate().map(|(k, &l)| (l, (k + 1) as f64 / n)).collect();
-                Series { label: policy, points, mark: Mark::Line, colour: i }
+                Series { label: policy.to_string(), points, mark: Mark::Line, colour: i }
             })
             .collect();
         let title = format!("Latency CDF per policy, {load} loop");
@@ -209,11 +200,11 @@ fn policies(run: &RunDir, save: &mut Save) -> anyhow::Result<()> {
             XyChart { title, x_label: "latency (ms)".into(), y_label: "fraction of requests".into(), series },
         )?;
         let first_worker = rows.iter().map(|r| r.worker.clone()).min().unwrap_or_default();
-        let series = group(&rows, |r| r.policy.clone())
+        let series = group(&rows, |r| r.policy)
             .into_iter()
             .enumerate()
             .map(|(i, (policy, rs))| Series {
-                label: policy,
+                label: policy.to_string(),
                 points: per_size(&rs, |r| r.input_size, |r| if r.worker == first_worker { 100.0 } else { 0.0 }),
                 mark: Mark::Line,
                 colour: i,
@@ -230,19 +221,19 @@ fn policies(run: &RunDir, save: &mut Save) -> anyhow::Result<()> {
 
 /// The soak: resident memory over time, and p99 latency per 30 s window.
 fn soak(run: &RunDir, save: &mut Save) -> anyhow::Result<()> {
-    let memory: Vec<MemoryRow> = run.read_csv("soak_memory.csv")?;
+    let memory: Vec<MemoryRow> = run.read()?;
     if !memory.is_empty() {
         let points = memory.iter().map(|m| (m.t_s / 60.0, m.rss_mb)).collect();
         let series = vec![Series { label: "harness RSS".into(), points, mark: Mark::Line, colour: 0 }];
         let title = "Soak: resident memory of orchestrator + load generator".into();
         save("soak-memory", XyChart { title, x_label: "time (min)".into(), y_label: "RSS (MB)".into(), series })?;
     }
-    let rows: Vec<SoakRow> = run.read_csv("soak.csv")?;
+    let rows: Vec<SoakRow> = run.read()?;
     if !rows.is_empty() {
         let windows = group(&rows, |r| (r.sent_s / 30.0) as u64);
         let points = windows
             .into_iter()
-            .map(|(w, rs)| ((w as f64 * 30.0 + 15.0) / 60.0, quantile(rs.iter().map(|r| r.latency_ms).collect(), 0.99)))
+            .map(|(w, rs)| ((w as f64 * 30.0 + 15.0) / 60.0, percentile(rs.iter().map(|r| r.latency_ms), 0.99)))
             .collect();
         let series = vec![Series { label: "p99 per 30 s".into(), points, mark: Mark::Line, colour: 1 }];
         let title = "Soak: p99 latency over time".into();
@@ -253,14 +244,14 @@ fn soak(run: &RunDir, save: &mut Save) -> anyhow::Result<()> {
 
 /// Orchestrator overhead: p50 and p99 latency against the offered rate.
 fn overhead(run: &RunDir, save: &mut Save) -> anyhow::Result<()> {
-    let rows: Vec<OverheadRow> = run.read_csv("overhead.csv")?;
+    let rows: Vec<OverheadRow> = run.read()?;
     let mut series = Vec::new();
-    for (i, (policy, rs)) in group(&rows, |r| r.policy.clone()).into_iter().enumerate() {
+    for (i, (policy, rs)) in group(&rows, |r| r.policy).into_iter().enumerate() {
         for (q, mark) in [(0.5, Mark::Line), (0.99, Mark::Points)] {
             let points = group(&rs, |r| r.rate)
                 .into_iter()
                 .filter(|(rate, _)| *rate > 0)
-                .map(|(rate, rs)| (rate as f64, quantile(rs.iter().map(|r| r.latency_ms * 1000.0).collect(), q)))
+                .map(|(rate, rs)| (rate as f64, 1000.0 * percentile(rs.iter().map(|r| r.latency_ms), q)))
                 .collect();
             series.push(Series { label: format!("{policy} p{}", (q * 100.0) as u32), points, mark, colour: i });
         }
@@ -274,7 +265,7 @@ fn overhead(run: &RunDir, save: &mut Save) -> anyhow::Result<()> {
 
 /// 5.7-5.8 and new: training invocations and wall time, full vs transfer.
 fn transfer_cost(run: &RunDir, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let rows: Vec<TransferRow> = run.read_csv("transfer.csv")?;
+    let rows: Vec<TransferRow> = run.read()?;
     if rows.is_empty() {
         return Ok(Vec::new());
     }

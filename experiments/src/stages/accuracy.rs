@@ -4,24 +4,12 @@
 //! prediction behind each call is set against what it took. Twice: with
 //! incremental learning off, then on. Writes `accuracy.csv`.
 
-use serde::{Deserialize, Serialize};
+use hetfaas::function::Tier;
+use hetfaas_api::{Incremental, PolicyKind};
 
 use super::{Context, event};
 use crate::load::{Request, Shape, drive};
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct AccuracyRow {
-    pub incremental: String,
-    pub function: String,
-    pub worker: String,
-    /// `seen` (a training size) or `unseen`.
-    pub kind: String,
-    pub input_size: u64,
-    pub predicted_ms: f64,
-    pub actual_ms: f64,
-    pub latency_ms: f64,
-    pub status: u16,
-}
+use crate::results::AccuracyRow;
 
 struct Planned {
     function: String,
@@ -31,12 +19,12 @@ struct Planned {
 
 /// One policy per tier that has workers: `edge-only`, `cloud-only`. Each
 /// pins a request to its tier; the worker that ran it is in the response.
-fn tier_policies(ctx: &Context) -> Vec<&'static str> {
-    let mut policies: Vec<&'static str> = Vec::new();
+fn tier_policies(ctx: &Context) -> Vec<PolicyKind> {
+    let mut policies = Vec::new();
     for w in &ctx.scenario.orchestrator.workers {
         let policy = match w.tier {
-            hetfaas::function::Tier::Edge => "edge-only",
-            hetfaas::function::Tier::Cloud => "cloud-only",
+            Tier::Edge => PolicyKind::EdgeOnly,
+            Tier::Cloud => PolicyKind::CloudOnly,
         };
         if !policies.contains(&policy) {
             policies.push(policy);
@@ -48,8 +36,8 @@ fn tier_policies(ctx: &Context) -> Vec<&'static str> {
 pub async fn run(ctx: &Context) -> anyhow::Result<()> {
     let a = &ctx.scenario.stages.accuracy;
     let mut rows = Vec::new();
-    for (mode, label) in [("off", "off"), ("sufficient-statistics", "on")] {
-        ctx.api.set_incremental(mode).await?;
+    for (mode, label) in [(Incremental::Off, "off"), (Incremental::SufficientStatistics, "on")] {
+        ctx.api.set_learning(mode).await?;
         let mut plan = Vec::new();
         let mut requests = Vec::new();
         let mut rng = ctx.rng("accuracy");
@@ -61,7 +49,7 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
                         requests.push(Request {
                             function: f.name.clone(),
                             event: event(f, size, &mut rng),
-                            policy: Some(policy.into()),
+                            policy: Some(policy),
                             tag: plan.len(),
                         });
                         plan.push(Planned { function: f.name.clone(), kind, size });
@@ -72,22 +60,19 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
         let bar = ctx.bar(&format!("accuracy-{label}"), requests.len() as u64);
         for record in drive(ctx.api.base(), requests, Shape::Sequential, bar).await? {
             let p = &plan[record.tag];
-            let worker = &record.invoked.worker;
-            let predicted = record.invoked.predicted.iter().find(|(w, _)| w == worker).map_or(f64::NAN, |(_, ms)| *ms);
             rows.push(AccuracyRow {
                 incremental: label.into(),
                 function: p.function.clone(),
-                worker: record.invoked.worker.clone(),
+                worker: record.placement.worker.clone(),
                 kind: p.kind.into(),
                 input_size: p.size,
-                predicted_ms: predicted,
-                actual_ms: record.invoked.duration_ms,
-                latency_ms: record.invoked.latency_ms,
-                status: record.invoked.status,
+                predicted_ms: record.placement.predicted_for_worker().unwrap_or(f64::NAN),
+                actual_ms: record.placement.duration_ms,
+                latency_ms: record.latency_ms,
+                status: record.status,
             });
         }
     }
-    let configured = serde_json::to_value(ctx.scenario.orchestrator.learning.incremental)?;
-    ctx.api.set_incremental(configured.as_str().unwrap_or("sufficient-statistics")).await?;
-    ctx.run.write_csv("accuracy.csv", &rows)
+    ctx.api.set_learning(ctx.scenario.orchestrator.learning.incremental).await?;
+    ctx.run.write(&rows)
 }

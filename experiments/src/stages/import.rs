@@ -22,7 +22,7 @@ pub fn run(ctx: &mut Context) -> anyhow::Result<()> {
     let bar = ctx.bar("import", d.problems.len() as u64);
     let report = import(&options, &Tree::new(&d.path))?;
     bar.finish_and_clear();
-    ctx.run.write_csv("import.csv", &report.rows)?;
+    ctx.run.write(&report.rows)?;
     for f in &report.imported {
         std::fs::write(f.dir.join("cases.json"), serde_json::to_string(&f.cases)?)?;
         std::fs::write(f.dir.join("original.py"), &f.original)?;

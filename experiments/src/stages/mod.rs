@@ -1,6 +1,7 @@
-//! The stages of a scenario (SPEC section 11), run in order. Each writes
-//! its raw rows to one CSV in the run directory; figures and the report are
-//! made from those CSVs alone (see `crate::render`).
+//! The stages of a scenario, run in order. Each writes its raw rows to one
+//! CSV in the run directory (the row types are in `crate::results`);
+//! figures and the report are made from those CSVs alone (see
+//! `crate::runner::render`).
 
 pub mod accuracy;
 pub mod cleaning;
@@ -20,7 +21,8 @@ use rand::seq::SliceRandom;
 
 use codenet_loader::import::Imported;
 
-use crate::client::Api;
+use hetfaas_api::Client;
+
 use crate::results::RunDir;
 use crate::scenario::Scenario;
 
@@ -28,7 +30,7 @@ use crate::scenario::Scenario;
 pub struct Context {
     pub scenario: Scenario,
     pub run: RunDir,
-    pub api: Api,
+    pub api: Client,
     pub imported: Vec<Imported>,
     /// Worker names in configuration order.
     pub workers: Vec<String>,
@@ -36,7 +38,7 @@ pub struct Context {
 }
 
 impl Context {
-    pub fn new(scenario: Scenario, run: RunDir, api: Api, workers: Vec<String>, quiet: bool) -> Context {
+    pub fn new(scenario: Scenario, run: RunDir, api: Client, workers: Vec<String>, quiet: bool) -> Context {
         Context { scenario, run, api, imported: Vec::new(), workers, progress: (!quiet).then(MultiProgress::new) }
     }
 
@@ -66,7 +68,7 @@ impl Context {
     /// A seeded generator for one purpose, so stages do not disturb each
     /// other's draws.
     pub fn rng(&self, purpose: &str) -> StdRng {
-        StdRng::seed_from_u64(self.scenario.seed ^ crate::scenario::fnv1a(purpose))
+        StdRng::seed_from_u64(self.scenario.seed ^ hetfaas_api::seed::stable_hash(purpose))
     }
 
     /// The first `n` imported functions, one per problem first, so that

@@ -3,25 +3,9 @@
 //! routing policy, in a closed loop and in an open loop. Writes
 //! `policies.csv`, one row per request.
 
-use serde::{Deserialize, Serialize};
-
 use super::{Context, event};
 use crate::load::{Request, Shape, drive};
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PolicyRow {
-    /// `closed` or `open`.
-    pub load: String,
-    pub policy: String,
-    pub function: String,
-    pub input_size: u64,
-    pub worker: String,
-    pub latency_ms: f64,
-    pub duration_ms: f64,
-    pub predicted_ms: f64,
-    pub status: u16,
-    pub sent_s: f64,
-}
+use crate::results::PolicyRow;
 
 pub async fn run(ctx: &Context) -> anyhow::Result<()> {
     let p = &ctx.scenario.stages.policies;
@@ -40,7 +24,7 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
             })
             .collect();
         let events: Vec<_> = workload.iter().map(|&(f, size)| event(&ctx.imported[f], size, &mut rng)).collect();
-        for policy in &p.policies {
+        for &policy in &p.policies {
             let requests = workload
                 .iter()
                 .zip(&events)
@@ -48,29 +32,27 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
                 .map(|(tag, (&(f, _), body))| Request {
                     function: ctx.imported[f].name.clone(),
                     event: body.clone(),
-                    policy: Some(policy.clone()),
+                    policy: Some(policy),
                     tag,
                 })
                 .collect();
             let bar = ctx.bar(&format!("{load}:{policy}"), count as u64);
             for record in drive(ctx.api.base(), requests, shape, bar).await? {
                 let (f, size) = workload[record.tag];
-                let i = record.invoked;
-                let predicted = i.predicted.iter().find(|(w, _)| *w == i.worker).map_or(f64::NAN, |(_, ms)| *ms);
                 rows.push(PolicyRow {
                     load: load.into(),
-                    policy: policy.clone(),
+                    policy,
                     function: ctx.imported[f].name.clone(),
                     input_size: size,
-                    worker: i.worker,
-                    latency_ms: i.latency_ms,
-                    duration_ms: i.duration_ms,
-                    predicted_ms: predicted,
-                    status: i.status,
+                    predicted_ms: record.placement.predicted_for_worker().unwrap_or(f64::NAN),
+                    worker: record.placement.worker,
+                    latency_ms: record.latency_ms,
+                    duration_ms: record.placement.duration_ms,
+                    status: record.status,
                     sent_s: record.sent_s,
                 });
             }
         }
     }
-    ctx.run.write_csv("policies.csv", &rows)
+    ctx.run.write(&rows)
 }

@@ -9,26 +9,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rand::Rng;
-use serde::{Deserialize, Serialize};
 
 use super::{Context, event};
 use crate::load::{Request, Shape, drive};
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SoakRow {
-    pub sent_s: f64,
-    pub function: String,
-    pub input_size: u64,
-    pub worker: String,
-    pub status: u16,
-    pub latency_ms: f64,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct MemoryRow {
-    pub t_s: f64,
-    pub rss_mb: f64,
-}
+use crate::results::{MemoryRow, SoakRow};
 
 pub async fn run(ctx: &Context, in_process: bool) -> anyhow::Result<()> {
     let s = &ctx.scenario.stages.soak;
@@ -52,7 +36,7 @@ pub async fn run(ctx: &Context, in_process: bool) -> anyhow::Result<()> {
     if let Some(sampler) = sampler {
         sampler.abort();
         let memory = std::mem::take(&mut *memory.lock().expect("memory lock poisoned"));
-        ctx.run.write_csv("soak_memory.csv", &memory)?;
+        ctx.run.write(&memory)?;
     }
     let rows: Vec<SoakRow> = records
         .into_iter()
@@ -62,13 +46,13 @@ pub async fn run(ctx: &Context, in_process: bool) -> anyhow::Result<()> {
                 sent_s: r.sent_s,
                 function: ctx.imported[f].name.clone(),
                 input_size: size,
-                worker: r.invoked.worker,
-                status: r.invoked.status,
-                latency_ms: r.invoked.latency_ms,
+                worker: r.placement.worker,
+                status: r.status,
+                latency_ms: r.latency_ms,
             }
         })
         .collect();
-    ctx.run.write_csv("soak.csv", &rows)
+    ctx.run.write(&rows)
 }
 
 /// Appends this process's resident memory to `into` every second.

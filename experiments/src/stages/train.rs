@@ -4,67 +4,57 @@
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use hetfaas_api::{FunctionSpec, State, TrainingPath, TrainingReport};
 
 use codenet_loader::import::Imported;
 
 use super::Context;
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct TrainRow {
-    pub function: String,
-    pub problem: String,
-    pub path: String,
-    pub source: String,
-    pub invocations: u64,
-    pub failed_invocations: u64,
-    pub wall_ms: f64,
-    pub cluster: Option<u64>,
-    pub distance: Option<f64>,
-    pub distance_nearest: String,
-    pub distance_matched: bool,
-    pub paper_difference: Option<f64>,
-    pub paper_source: String,
-}
+use crate::results::TrainRow;
 
 /// The create body for an imported handler: its cases are the example
 /// inputs training draws events from.
-pub fn spec(f: &Imported, name: &str, allow_transfer: bool) -> Value {
-    json!({
-        "name": name,
-        "source_code": f.handler,
-        "edge_supported": true,
-        "cloud_supported": true,
-        "example_inputs": [f.cases],
-        "timeout_s": 120,
-        "allow_transfer": allow_transfer,
-    })
+pub fn spec(f: &Imported, name: &str, allow_transfer: bool) -> FunctionSpec {
+    FunctionSpec {
+        example_inputs: vec![serde_json::to_value(&f.cases).expect("strings serialise")],
+        timeout_s: 120,
+        allow_transfer,
+        ..FunctionSpec::new(name, &f.handler)
+    }
 }
 
 /// Creates a function, waits for training, and reads its report.
 pub async fn create_and_train(ctx: &Context, f: &Imported, name: &str, allow_transfer: bool) -> anyhow::Result<TrainRow> {
     ctx.api.create(&spec(f, name, allow_transfer)).await?;
-    let ready = ctx.api.wait_ready(name, Duration::from_secs(1800)).await?;
-    Ok(row(name, &f.submission.problem_id, &ready["training"]))
+    let ready = ctx.api.wait_settled(name, Duration::from_secs(1800)).await?;
+    anyhow::ensure!(ready.state == State::Ready, "{name} failed: {}", ready.reason.unwrap_or_default());
+    let report = ready.training.ok_or_else(|| anyhow::anyhow!("{name} is ready without a training report"))?;
+    Ok(row(name, &f.submission.problem_id, report))
 }
 
-fn row(function: &str, problem: &str, t: &Value) -> TrainRow {
-    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+fn row(function: &str, problem: &str, t: TrainingReport) -> TrainRow {
+    let similarity = t.similarity.as_ref();
     TrainRow {
         function: function.to_owned(),
         problem: problem.to_owned(),
-        path: text(&t["path"]),
-        source: text(&t["source"]),
-        invocations: t["invocations"].as_u64().unwrap_or(0),
-        failed_invocations: t["failed_invocations"].as_u64().unwrap_or(0),
-        wall_ms: t["wall_ms"].as_f64().unwrap_or(f64::NAN),
-        cluster: t["cluster"].as_u64(),
-        distance: t["similarity"]["distance"]["distance"].as_f64(),
-        distance_nearest: text(&t["similarity"]["distance"]["nearest"]),
-        distance_matched: t["similarity"]["distance"]["matched"].as_bool().unwrap_or(false),
-        paper_difference: t["similarity"]["paper"]["difference"].as_f64(),
-        paper_source: text(&t["similarity"]["paper"]["source"]),
+        path: path_label(t.path).into(),
+        source: t.source.unwrap_or_default(),
+        invocations: t.invocations,
+        failed_invocations: t.failed_invocations,
+        wall_ms: t.wall_ms,
+        cluster: t.cluster.map(|c| c as u64),
+        distance: similarity.and_then(|d| d.distance.distance),
+        distance_nearest: similarity.and_then(|d| d.distance.nearest.clone()).unwrap_or_default(),
+        distance_matched: similarity.is_some_and(|d| d.distance.matched),
+        paper_difference: similarity.and_then(|d| d.paper.difference),
+        paper_source: similarity.and_then(|d| d.paper.source.clone()).unwrap_or_default(),
+    }
+}
+
+/// How a path is written in the CSVs.
+pub fn path_label(path: TrainingPath) -> &'static str {
+    match path {
+        TrainingPath::Full => "full",
+        TrainingPath::Transfer => "transfer",
     }
 }
 
@@ -78,5 +68,5 @@ pub async fn run(ctx: &mut Context) -> anyhow::Result<()> {
     bar.finish_and_clear();
     let transferred = rows.iter().filter(|r| r.path == "transfer").count();
     ctx.say(&format!("train: {} functions ready, {transferred} by transfer", rows.len()));
-    ctx.run.write_csv("train.csv", &rows)
+    ctx.run.write(&rows)
 }

@@ -4,47 +4,22 @@
 //! data; then both are measured on the same fresh invocations. Writes
 //! `transfer.csv` (cost of each arm) and `transfer_accuracy.csv`.
 
-use serde::{Deserialize, Serialize};
+use hetfaas_api::PolicyKind;
 
-use super::train::{TrainRow, create_and_train};
+use super::train::create_and_train;
 use super::{Context, event};
+use crate::results::{TrainRow, TransferAccuracyRow, TransferRow};
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct TransferRow {
-    pub pair: usize,
-    /// `transfer` (allowed) or `own` (forced full training).
-    pub arm: String,
-    pub function: String,
-    /// The path training actually took (`transfer` needs a similar function).
-    pub path: String,
-    pub source: String,
-    pub invocations: u64,
-    pub wall_ms: f64,
-}
-
-impl TransferRow {
-    fn new(pair: usize, arm: &str, t: TrainRow) -> TransferRow {
-        TransferRow {
-            pair,
-            arm: arm.into(),
-            function: t.function,
-            path: t.path,
-            source: t.source,
-            invocations: t.invocations,
-            wall_ms: t.wall_ms,
-        }
+fn cost(pair: usize, arm: &str, t: TrainRow) -> TransferRow {
+    TransferRow {
+        pair,
+        arm: arm.into(),
+        function: t.function,
+        path: t.path,
+        source: t.source,
+        invocations: t.invocations,
+        wall_ms: t.wall_ms,
     }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct TransferAccuracyRow {
-    pub pair: usize,
-    pub arm: String,
-    pub function: String,
-    pub worker: String,
-    pub input_size: u64,
-    pub predicted_ms: f64,
-    pub actual_ms: f64,
 }
 
 pub async fn run(ctx: &Context) -> anyhow::Result<()> {
@@ -57,26 +32,25 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
         for (arm, allow) in [("transfer", true), ("own", false)] {
             let name = format!("{}-{arm}", f.name);
             let training = create_and_train(ctx, f, &name, allow).await?;
-            costs.push(TransferRow::new(pair, arm, training));
+            costs.push(cost(pair, arm, training));
             bar.inc(1);
         }
         // The same fresh events for both arms, on every tier.
         for &size in &t.sizes {
             for _ in 0..t.repetitions {
                 let body = event(f, size, &mut rng);
-                for policy in ["edge-only", "cloud-only"] {
+                for policy in [PolicyKind::EdgeOnly, PolicyKind::CloudOnly] {
                     for arm in ["transfer", "own"] {
                         let name = format!("{}-{arm}", f.name);
-                        let invoked = ctx.api.invoke(&name, &body, Some(policy)).await?;
-                        let predicted = invoked.predicted.iter().find(|(w, _)| *w == invoked.worker).map_or(f64::NAN, |(_, ms)| *ms);
+                        let invoked = ctx.api.invoke(&name, body.as_ref().clone(), Some(policy)).await?;
                         accuracy.push(TransferAccuracyRow {
                             pair,
                             arm: arm.into(),
                             function: name,
-                            worker: invoked.worker,
                             input_size: size,
-                            predicted_ms: predicted,
-                            actual_ms: invoked.duration_ms,
+                            predicted_ms: invoked.placement.predicted_for_worker().unwrap_or(f64::NAN),
+                            actual_ms: invoked.placement.duration_ms,
+                            worker: invoked.placement.worker,
                         });
                     }
                 }
@@ -84,6 +58,6 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
         }
     }
     bar.finish_and_clear();
-    ctx.run.write_csv("transfer.csv", &costs)?;
-    ctx.run.write_csv("transfer_accuracy.csv", &accuracy)
+    ctx.run.write(&costs)?;
+    ctx.run.write(&accuracy)
 }

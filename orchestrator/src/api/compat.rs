@@ -63,9 +63,6 @@ pub async fn credentials(
 ) -> Result<StatusCode, ApiError> {
     require(app.admin_token.as_deref(), &headers)?;
     let values: BTreeMap<String, String> = parse_json(&body?)?;
-    app.orchestrator
-        .set_credentials(&scope.scope, &values)
-        .await
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "store_error", e.to_string()))?;
+    app.orchestrator.set_credentials(&scope.scope, &values).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -6,8 +6,11 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
+use hetfaas_api::{ErrorBody, ErrorDetail};
+
 use crate::platform::{FunctionError, FunctionErrorKind};
 use crate::resource_manager::{CreateError, InvokeError};
+use crate::store::StoreError;
 
 /// Lambda's request payload limit; larger bodies get 413.
 pub const MAX_BODY: usize = 6 * 1024 * 1024;
@@ -15,15 +18,13 @@ pub const MAX_BODY: usize = 6 * 1024 * 1024;
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
-    pub code: &'static str,
-    pub message: String,
-    /// Extra fields merged into the error object (a handler's error type).
-    pub details: serde_json::Map<String, serde_json::Value>,
+    pub body: ErrorBody,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { status, code, message: message.into(), details: serde_json::Map::new() }
+        let error = ErrorDetail { code: code.into(), message: message.into(), error_type: None, stack_trace: None };
+        ApiError { status, body: ErrorBody { error } }
     }
 
     pub fn bad_request(message: impl Into<String>) -> ApiError {
@@ -37,10 +38,7 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut error = self.details;
-        error.insert("code".into(), self.code.into());
-        error.insert("message".into(), self.message.into());
-        let mut response = (self.status, Json(serde_json::json!({ "error": error }))).into_response();
+        let mut response = (self.status, Json(self.body)).into_response();
         if self.status == StatusCode::TOO_MANY_REQUESTS {
             response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("1"));
         }
@@ -61,6 +59,12 @@ impl From<BytesRejection> for ApiError {
 /// Parses a JSON body into `T`, naming the problem (line, column, field).
 pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "store_error", e.to_string())
+    }
 }
 
 impl From<CreateError> for ApiError {
@@ -97,10 +101,8 @@ impl From<FunctionError> for ApiError {
             FunctionErrorKind::OutOfMemory => (StatusCode::BAD_GATEWAY, "out_of_memory"),
         };
         let mut error = ApiError::new(status, code, format!("{}: {}", e.error_type, e.message));
-        error.details.insert("type".into(), e.error_type.into());
-        if !e.stack_trace.is_empty() {
-            error.details.insert("stack_trace".into(), e.stack_trace.into());
-        }
+        error.body.error.error_type = Some(e.error_type);
+        error.body.error.stack_trace = (!e.stack_trace.is_empty()).then_some(e.stack_trace);
         error
     }
 }

@@ -1,5 +1,5 @@
-//! The resource routes: `/functions`, `/functions/{name}`, its `invoke` and
-//! its `predictions`.
+//! The resource routes: `/functions`, `/functions/{name}`, its `invoke`,
+//! its `predictions` and its `executions`.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -7,20 +7,17 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use hetfaas_api::headers::{self, format_predictions};
+use hetfaas_api::view::FunctionList;
+use hetfaas_api::{ExecutionPage, FunctionView, Predictions};
 use serde::Deserialize;
 
 use super::AppState;
 use super::auth::require;
 use super::error::{ApiError, parse_json};
 use crate::function::{FunctionSpec, event_size};
-use crate::resource_manager::{Invocation, InvokeRequest};
+use crate::resource_manager::{Invocation, InvokeRequest, Orchestrator};
 use crate::routing::PolicyKind;
-
-pub const WORKER_HEADER: &str = "x-hetfaas-worker";
-pub const DURATION_HEADER: &str = "x-hetfaas-duration-ms";
-pub const PREDICTED_HEADER: &str = "x-hetfaas-predicted-ms";
-pub const POLICY_HEADER: &str = "x-hetfaas-policy";
-pub const COLD_HEADER: &str = "x-hetfaas-cold";
 
 pub async fn create(State(app): State<AppState>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
     require(app.admin_token.as_deref(), &headers)?;
@@ -35,20 +32,17 @@ pub async fn created(app: &AppState, spec: FunctionSpec) -> Result<Response, Api
     Ok((StatusCode::ACCEPTED, [(header::LOCATION, location)], Json(view)).into_response())
 }
 
-pub async fn list(State(app): State<AppState>) -> Response {
-    Json(serde_json::json!({ "functions": app.orchestrator.functions() })).into_response()
+pub async fn list(State(app): State<AppState>) -> Json<FunctionList> {
+    Json(FunctionList { functions: app.orchestrator.functions() })
 }
 
-pub async fn show(State(app): State<AppState>, Path(name): Path<String>) -> Result<Response, ApiError> {
-    let view = app.orchestrator.function(&name).ok_or_else(|| ApiError::not_found(&name))?;
-    Ok(Json(view).into_response())
+pub async fn show(State(app): State<AppState>, Path(name): Path<String>) -> Result<Json<FunctionView>, ApiError> {
+    app.orchestrator.function(&name).map(Json).ok_or_else(|| ApiError::not_found(&name))
 }
 
 pub async fn delete(State(app): State<AppState>, Path(name): Path<String>, headers: HeaderMap) -> Result<StatusCode, ApiError> {
     require(app.admin_token.as_deref(), &headers)?;
-    let deleted =
-        app.orchestrator.delete(&name).await.map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "store_error", e.to_string()))?;
-    if deleted { Ok(StatusCode::NO_CONTENT) } else { Err(ApiError::not_found(&name)) }
+    if app.orchestrator.delete(&name).await? { Ok(StatusCode::NO_CONTENT) } else { Err(ApiError::not_found(&name)) }
 }
 
 pub async fn invoke(
@@ -72,34 +66,33 @@ pub fn parse_event(event: &[u8]) -> Result<u64, ApiError> {
 /// the placement headers. Shared with `POST /function/invoke`.
 pub async fn run(app: &AppState, function: String, event: Bytes, headers: &HeaderMap) -> Result<Response, ApiError> {
     let input_size = parse_event(&event)?;
-    let policy = match headers.get(POLICY_HEADER) {
+    let policy = match headers.get(headers::POLICY) {
         None => None,
         Some(value) => Some(value.to_str().ok().and_then(PolicyKind::parse).ok_or_else(|| {
-            let names: Vec<_> = PolicyKind::ALL.iter().map(|k| k.as_str()).collect();
-            ApiError::bad_request(format!("unknown policy in {POLICY_HEADER}; choose one of {}", names.join(", ")))
+            ApiError::bad_request(format!("unknown policy in {}; choose one of {}", headers::POLICY, PolicyKind::names()))
         })?),
     };
     let request = InvokeRequest { function, event, input_size, policy, training: false, target: None };
     let invocation = app.orchestrator.invoke(request).await?;
-    Ok(respond(invocation))
+    Ok(respond(&app.orchestrator, invocation))
 }
 
-fn respond(invocation: Invocation) -> Response {
+fn respond(orchestrator: &Orchestrator, invocation: Invocation) -> Response {
     let Invocation { result, worker, duration_ms, predicted_ms, policy, cold } = invocation;
     let mut response = match result {
         Ok(body) => ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response(),
         Err(error) => ApiError::from(error).into_response(),
     };
-    let predicted = predicted_ms.iter().map(|(w, ms)| format!("{w}={ms:.3}")).collect::<Vec<_>>().join(",");
-    let headers = response.headers_mut();
-    for (name, value) in [
-        (WORKER_HEADER, worker),
-        (DURATION_HEADER, format!("{duration_ms:.3}")),
-        (PREDICTED_HEADER, predicted),
-        (POLICY_HEADER, policy.as_str().to_owned()),
-        (COLD_HEADER, cold.to_string()),
-    ] {
-        headers.insert(name, HeaderValue::from_str(&value).expect("worker names and numbers are header-safe"));
+    let predicted = format_predictions(predicted_ms.iter().map(|&(w, ms)| (orchestrator.worker_name(w), ms)));
+    let values = [
+        (headers::WORKER, HeaderValue::from_str(orchestrator.worker_name(worker))),
+        (headers::DURATION_MS, HeaderValue::from_str(&format!("{duration_ms:.3}"))),
+        (headers::PREDICTED_MS, HeaderValue::from_str(&predicted)),
+        (headers::POLICY, Ok(HeaderValue::from_static(policy.as_str()))),
+        (headers::COLD, Ok(HeaderValue::from_static(if cold { "true" } else { "false" }))),
+    ];
+    for (name, value) in values {
+        response.headers_mut().insert(name, value.expect("worker names and numbers are header-safe"));
     }
     response
 }
@@ -113,9 +106,38 @@ pub async fn predictions(
     State(app): State<AppState>,
     Path(name): Path<String>,
     query: Result<Query<PredictionQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Response, ApiError> {
+) -> Result<Json<Predictions>, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::bad_request(format!("{e}: pass ?input_size=N with N a whole number")))?;
     let predictions = app.orchestrator.predict(&name, query.input_size).ok_or_else(|| ApiError::not_found(&name))?;
-    let predictions: serde_json::Map<_, _> = predictions.into_iter().map(|(w, ms)| (w, ms.into())).collect();
-    Ok(Json(serde_json::json!({ "function": name, "input_size": query.input_size, "predictions_ms": predictions })).into_response())
+    let predictions_ms = predictions.into_iter().map(|(w, ms)| (app.orchestrator.worker_name(w).to_owned(), ms)).collect();
+    Ok(Json(Predictions { function: name, input_size: query.input_size, predictions_ms }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    #[serde(default)]
+    offset: u64,
+    #[serde(default = "default_limit")]
+    limit: u64,
+}
+
+fn default_limit() -> u64 {
+    1000
+}
+
+/// A function's stored executions, oldest first, a page at a time
+/// (`?offset=N&limit=M`, at most 10,000 rows a page): the raw rows
+/// experiments clean, fit and plot. Behind the admin token when one is set:
+/// rows hold handlers' error text.
+pub async fn executions(
+    State(app): State<AppState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    query: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<ExecutionPage>, ApiError> {
+    require(app.admin_token.as_deref(), &headers)?;
+    let Query(page) = query.map_err(|e| ApiError::bad_request(format!("{e}: pass ?offset=N&limit=M, whole numbers")))?;
+    let page = app.orchestrator.executions(&name, page.offset, page.limit).await.ok_or_else(|| ApiError::not_found(&name))??;
+    Ok(Json(page))
 }

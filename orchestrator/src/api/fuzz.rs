@@ -62,7 +62,7 @@ proptest! {
         let body = serde_json::to_vec(&value).unwrap();
         if let Err(e) = parse_json::<FunctionSpec>(&body) {
             prop_assert_eq!(e.status, StatusCode::BAD_REQUEST);
-            prop_assert!(e.message.starts_with("invalid JSON body"));
+            prop_assert!(e.body.error.message.starts_with("invalid JSON body"));
         }
     }
 

@@ -1,7 +1,8 @@
-//! The HTTP API (SPEC section 9), one file per route family:
-//! [`functions`] (the documented resource routes), [`compat`] (the
-//! dissertation's resource-manager routes), [`learning`] (its learning
-//! manager's routes), [`ops`] (health and metrics).
+//! The HTTP API, one file per route family: [`functions`] (the documented
+//! resource routes), [`compat`] (the dissertation's resource-manager
+//! routes), [`learning`] (its learning manager's routes), [`ops`] (health
+//! and metrics). Every body and header is a `hetfaas-api` type; every
+//! route reaches the core through [`Orchestrator`]'s methods only.
 
 mod auth;
 mod compat;
@@ -34,7 +35,7 @@ pub fn router(state: AppState) -> Router {
         .route("/functions/{name}", get(functions::show).delete(functions::delete))
         .route("/functions/{name}/invoke", post(functions::invoke))
         .route("/functions/{name}/predictions", get(functions::predictions))
-        .route("/functions/{name}/executions", get(learning::executions))
+        .route("/functions/{name}/executions", get(functions::executions))
         .route("/function", post(compat::create))
         .route("/function/invoke", post(compat::invoke))
         .route("/credentials", put(compat::credentials))

@@ -1,9 +1,12 @@
-//! Thin clients of the HTTP API: `deploy`, `invoke`, `functions`.
+//! Thin clients of the HTTP API: `deploy`, `invoke`, `functions`, all
+//! through the typed client of `hetfaas-api`.
 
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::Args;
+use hetfaas_api::headers::{DURATION_MS, POLICY, PREDICTED_MS, WORKER, format_predictions};
+use hetfaas_api::{FunctionSpec, PolicyKind};
 
 #[derive(Args)]
 pub struct Client {
@@ -16,12 +19,8 @@ pub struct Client {
 }
 
 impl Client {
-    fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        let request = reqwest::Client::new().request(method, format!("{}{path}", self.url.trim_end_matches('/')));
-        match &self.token {
-            Some(token) => request.bearer_auth(token),
-            None => request,
-        }
+    fn api(&self) -> hetfaas_api::Client {
+        hetfaas_api::Client::new(&self.url).with_token(self.token.clone())
     }
 }
 
@@ -57,22 +56,22 @@ pub async fn deploy(args: DeployArgs) -> anyhow::Result<()> {
         Some(name) => name,
         None => stem.map(|s| s.to_string_lossy().to_lowercase().replace('_', "-")).context("cannot derive a name; pass --name")?,
     };
-    let example_inputs: serde_json::Value = match &args.examples {
+    let example_inputs = match &args.examples {
         Some(path) => serde_json::from_str(&std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?)
-            .with_context(|| format!("{} is not JSON", path.display()))?,
-        None => serde_json::json!([]),
+            .with_context(|| format!("{} is not a JSON array", path.display()))?,
+        None => Vec::new(),
     };
-    let body = serde_json::json!({
-        "name": name,
-        "source_code": source_code,
-        "edge_supported": !args.no_edge,
-        "cloud_supported": !args.no_cloud,
-        "example_inputs": example_inputs,
-        "memory_mb": args.memory_mb,
-        "timeout_s": args.timeout_s,
-    });
-    let response = args.client.request(reqwest::Method::POST, "/functions").json(&body).send().await?;
-    print_response(response).await
+    let spec = FunctionSpec {
+        edge_supported: !args.no_edge,
+        cloud_supported: !args.no_cloud,
+        example_inputs,
+        memory_mb: args.memory_mb,
+        timeout_s: args.timeout_s,
+        ..FunctionSpec::new(&name, &source_code)
+    };
+    let view = args.client.api().create(&spec).await?;
+    println!("{}", serde_json::to_string_pretty(&view)?);
+    Ok(())
 }
 
 #[derive(Args)]
@@ -82,41 +81,38 @@ pub struct InvokeArgs {
     #[arg(long, default_value = "[]")]
     input: String,
     /// Route with this policy instead of the server's default.
-    #[arg(long)]
-    policy: Option<String>,
+    #[arg(long, value_parser = parse_policy)]
+    policy: Option<PolicyKind>,
     #[command(flatten)]
     client: Client,
 }
 
+fn parse_policy(name: &str) -> Result<PolicyKind, String> {
+    PolicyKind::parse(name).ok_or_else(|| format!("choose one of {}", PolicyKind::names()))
+}
+
+/// Prints the handler's result on standard output and where it ran on
+/// standard error; a failed invocation is the command's error.
 pub async fn invoke(args: InvokeArgs) -> anyhow::Result<()> {
-    let mut request = args.client.request(reqwest::Method::POST, &format!("/functions/{}/invoke", args.name)).body(args.input);
-    if let Some(policy) = &args.policy {
-        request = request.header("x-hetfaas-policy", policy);
+    let invoked = args.client.api().invoke(&args.name, args.input, args.policy).await?;
+    let p = &invoked.placement;
+    let policy = p.policy.map_or("", PolicyKind::as_str);
+    let placement = [(WORKER, p.worker.clone()), (DURATION_MS, format!("{:.3}", p.duration_ms)), (POLICY, policy.to_owned())];
+    for (name, value) in placement.iter().filter(|(_, v)| !v.is_empty()) {
+        eprintln!("{name}: {value}");
     }
-    let response = request.header("content-type", "application/json").send().await?;
-    for name in ["x-hetfaas-worker", "x-hetfaas-duration-ms", "x-hetfaas-predicted-ms", "x-hetfaas-policy"] {
-        if let Some(value) = response.headers().get(name).and_then(|v| v.to_str().ok()) {
-            eprintln!("{name}: {value}");
-        }
-    }
-    print_response(response).await
-}
-
-pub async fn functions(client: Client) -> anyhow::Result<()> {
-    let response = client.request(reqwest::Method::GET, "/functions").send().await?;
-    print_response(response).await
-}
-
-/// Prints the body; a non-2xx status becomes the command's error.
-async fn print_response(response: reqwest::Response) -> anyhow::Result<()> {
-    let status = response.status();
-    let text = response.text().await?;
-    let pretty =
-        serde_json::from_str::<serde_json::Value>(&text).map_or(text.clone(), |v| serde_json::to_string_pretty(&v).unwrap_or(text));
-    if status.is_success() {
+    eprintln!("{PREDICTED_MS}: {}", format_predictions(p.predicted_ms.iter().map(|(w, ms)| (w.as_str(), *ms))));
+    let pretty = serde_json::to_string_pretty(&invoked.json())?;
+    if invoked.status.is_success() {
         println!("{pretty}");
         Ok(())
     } else {
-        bail!("{status}\n{pretty}")
+        bail!("{}\n{pretty}", invoked.status)
     }
+}
+
+pub async fn functions(client: Client) -> anyhow::Result<()> {
+    let functions = client.api().functions().await?;
+    println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "functions": functions }))?);
+    Ok(())
 }

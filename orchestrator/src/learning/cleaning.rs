@@ -122,7 +122,7 @@ impl Cleaning {
         let line = match self.basis {
             Basis::Residual => {
                 let kept = rows.iter().zip(reference).filter(|(_, k)| **k).map(|(r, _)| *r);
-                ols(&Sums::of(kept)).map_or((0.0, 0.0), |l| (l.intercept, l.slope))
+                ols(&Sums::of(kept)).map_or((0.0, 0.0), |f| (f.line.intercept, f.line.slope))
             }
             Basis::Duration => (0.0, 0.0),
         };

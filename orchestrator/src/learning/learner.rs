@@ -20,27 +20,28 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use super::model::{Model, learnable};
+use super::model::Model;
 use super::{Incremental, LearningConfig, ModelCache};
-use crate::store::{ExecutionRecord, ModelRecord, Store, StoreError};
+use crate::store::{Execution, ModelRecord, Store, StoreError};
+use crate::worker::{WorkerId, WorkerNames};
 
 /// Rows offered but not yet learned, at most; beyond this a batch's models
 /// are refitted from the store instead.
 pub const MAX_PENDING_ROWS: usize = 64 * 1024;
 
 enum Message {
-    Executions(Vec<ExecutionRecord>),
+    Executions(Vec<Execution>),
     /// Models whose rows were stored but not queued: refit them from the store.
-    Missed(BTreeSet<Key>),
+    Missed(BTreeSet<(String, String)>),
     Fit {
         function: String,
-        workers: Vec<String>,
+        workers: Vec<WorkerId>,
         reply: oneshot::Sender<Result<Vec<ModelRecord>, StoreError>>,
     },
     Transfer {
         function: String,
         source: String,
-        workers: Vec<String>,
+        workers: Vec<WorkerId>,
         reply: oneshot::Sender<Result<Vec<ModelRecord>, StoreError>>,
     },
     Barrier(oneshot::Sender<()>),
@@ -56,30 +57,40 @@ pub struct Learner {
     task: Arc<std::sync::Mutex<Option<JoinHandle<()>>>>,
 }
 
-type Key = (String, String);
+/// A model's key: its function, and its worker by position (stored rows
+/// and models name the worker; [`WorkerNames`] maps them at the store).
+type Key = (String, WorkerId);
 
 struct State {
     config: LearningConfig,
     store: Arc<dyn Store>,
     cache: ModelCache,
+    workers: WorkerNames,
     models: HashMap<Key, Model>,
     pending: Arc<AtomicUsize>,
 }
 
 impl Learner {
-    /// Starts the task with the stored models.
-    pub fn start(config: LearningConfig, store: Arc<dyn Store>, cache: ModelCache, stored: Vec<ModelRecord>) -> Learner {
+    /// Starts the task with the stored models; models of workers no longer
+    /// configured are left in the store and ignored.
+    pub fn start(
+        config: LearningConfig,
+        store: Arc<dyn Store>,
+        cache: ModelCache,
+        workers: WorkerNames,
+        stored: Vec<ModelRecord>,
+    ) -> Learner {
         let models = stored
             .into_iter()
             .filter_map(|r| {
-                cache.install(&r);
-                Model::from_record(r)
+                let worker = workers.id(&r.worker)?;
+                cache.install(worker, &r);
+                Some(((r.function.clone(), worker), Model::from_record(r)?))
             })
-            .map(|m| ((m.record.function.clone(), m.record.worker.clone()), m))
             .collect();
         let (tx, rx) = mpsc::unbounded_channel();
         let pending = Arc::new(AtomicUsize::new(0));
-        let state = State { config, store, cache, models, pending: pending.clone() };
+        let state = State { config, store, cache, workers, models, pending: pending.clone() };
         let task = tokio::spawn(run(state, rx));
         Learner { tx, pending, task: Arc::new(std::sync::Mutex::new(Some(task))) }
     }
@@ -87,21 +98,21 @@ impl Learner {
     /// Offers stored execution rows to the learner without waiting. Past
     /// [`MAX_PENDING_ROWS`] only the touched models are noted, to be
     /// refitted from the store.
-    pub fn offer(&self, rows: Vec<ExecutionRecord>) {
+    pub fn offer(&self, rows: Vec<Execution>) {
         let n = rows.len();
         let queued = self.pending.fetch_add(n, Ordering::AcqRel) + n <= MAX_PENDING_ROWS;
         let message = if queued {
             Message::Executions(rows)
         } else {
             self.pending.fetch_sub(n, Ordering::AcqRel);
-            Message::Missed(rows.iter().filter(|r| learnable(r)).map(|r| (r.function.clone(), r.worker.clone())).collect())
+            Message::Missed(rows.into_iter().filter(Execution::learnable).map(|r| (r.function, r.worker)).collect())
         };
         let _ = self.tx.send(message);
     }
 
     /// Fits the function's model on each worker from its whole stored
     /// history, replacing any previous model.
-    pub async fn fit(&self, function: &str, workers: Vec<String>) -> Result<Vec<ModelRecord>, StoreError> {
+    pub async fn fit(&self, function: &str, workers: Vec<WorkerId>) -> Result<Vec<ModelRecord>, StoreError> {
         let (reply, answer) = oneshot::channel();
         let _ = self.tx.send(Message::Fit { function: function.to_owned(), workers, reply });
         answer.await.unwrap_or_else(|_| Ok(Vec::new()))
@@ -110,7 +121,7 @@ impl Learner {
     /// Builds the function's models from `source`'s and its own stored
     /// rows (transfer learning); workers where `source` has no model are
     /// fitted from the function's own rows alone.
-    pub async fn transfer(&self, function: &str, source: &str, workers: Vec<String>) -> Result<Vec<ModelRecord>, StoreError> {
+    pub async fn transfer(&self, function: &str, source: &str, workers: Vec<WorkerId>) -> Result<Vec<ModelRecord>, StoreError> {
         let (reply, answer) = oneshot::channel();
         let _ = self.tx.send(Message::Transfer { function: function.to_owned(), source: source.to_owned(), workers, reply });
         answer.await.unwrap_or_else(|_| Ok(Vec::new()))
@@ -174,14 +185,14 @@ async fn run(mut state: State, mut rx: mpsc::UnboundedReceiver<Message>) {
 }
 
 impl State {
-    async fn learn(&mut self, rows: &[ExecutionRecord]) {
+    async fn learn(&mut self, rows: &[Execution]) {
         if self.config.incremental == Incremental::Off {
             return;
         }
         let mut touched = BTreeSet::new();
         let mut refit = BTreeSet::new();
-        for row in rows.iter().filter(|r| learnable(r)) {
-            let key = (row.function.clone(), row.worker.clone());
+        for row in rows.iter().filter(|r| r.learnable()) {
+            let Some(key) = self.key_of(row) else { continue };
             let Some(model) = self.models.get_mut(&key) else { continue };
             match self.config.incremental {
                 Incremental::SufficientStatistics => {
@@ -198,8 +209,8 @@ impl State {
             touched.insert(key);
         }
         for (function, worker) in &refit {
-            if let Err(e) = self.refit(function, worker).await {
-                tracing::error!(%function, %worker, "refitting from history failed: {e}");
+            if let Err(e) = self.refit(function, *worker).await {
+                tracing::error!(%function, worker = self.workers.name(*worker), "refitting from history failed: {e}");
             }
         }
         for key in touched.difference(&refit) {
@@ -207,45 +218,51 @@ impl State {
         }
     }
 
+    /// The key of a stored row's model, if its worker is configured.
+    fn key_of(&self, row: &Execution) -> Option<Key> {
+        Some((row.function.clone(), self.workers.id(&row.worker)?))
+    }
+
     /// Models whose rows went unqueued: their history in the store has
     /// everything, so a full fit catches them up (skipped with learning off,
     /// and for models that do not exist yet: training fits those).
-    async fn refit_missed(&mut self, keys: BTreeSet<Key>) {
+    async fn refit_missed(&mut self, keys: BTreeSet<(String, String)>) {
         if self.config.incremental == Incremental::Off {
             return;
         }
-        let known: Vec<Key> = keys.into_iter().filter(|k| self.models.contains_key(k)).collect();
+        let known: Vec<Key> =
+            keys.into_iter().filter_map(|(f, w)| Some((f, self.workers.id(&w)?))).filter(|k| self.models.contains_key(k)).collect();
         for (function, worker) in known {
-            if let Err(e) = self.refit(&function, &worker).await {
-                tracing::error!(%function, %worker, "refitting after a learner backlog failed: {e}");
+            if let Err(e) = self.refit(&function, worker).await {
+                tracing::error!(%function, worker = self.workers.name(worker), "refitting after a learner backlog failed: {e}");
             }
         }
     }
 
-    async fn fit(&mut self, function: &str, workers: &[String]) -> Result<Vec<ModelRecord>, StoreError> {
+    async fn fit(&mut self, function: &str, workers: &[WorkerId]) -> Result<Vec<ModelRecord>, StoreError> {
         let mut fitted = Vec::new();
-        for worker in workers {
+        for &worker in workers {
             if self.refit(function, worker).await? {
-                fitted.push(self.models[&(function.to_owned(), worker.clone())].to_record());
+                fitted.push(self.models[&(function.to_owned(), worker)].to_record());
             }
         }
         Ok(fitted)
     }
 
-    async fn transfer(&mut self, function: &str, source: &str, workers: &[String]) -> Result<Vec<ModelRecord>, StoreError> {
+    async fn transfer(&mut self, function: &str, source: &str, workers: &[WorkerId]) -> Result<Vec<ModelRecord>, StoreError> {
         let mut built = Vec::new();
-        for worker in workers {
-            let Some(prior) = self.models.get(&(source.to_owned(), worker.clone())) else {
+        for &worker in workers {
+            let Some(prior) = self.models.get(&(source.to_owned(), worker)) else {
                 if self.refit(function, worker).await? {
-                    built.push(self.models[&(function.to_owned(), worker.clone())].to_record());
+                    built.push(self.models[&(function.to_owned(), worker)].to_record());
                 }
                 continue;
             };
-            let own = self.store.executions(function, Some(worker)).await?;
+            let own = self.store.executions(function, Some(self.workers.name(worker))).await?;
             let Some(model) = Model::transfer(prior, function, &own, &self.config.cleaning, self.config.transfer_prior_rows) else {
                 continue;
             };
-            let key = (function.to_owned(), worker.clone());
+            let key = (function.to_owned(), worker);
             self.models.insert(key.clone(), model);
             self.publish(&key).await;
             built.push(self.models[&key].to_record());
@@ -254,10 +271,11 @@ impl State {
     }
 
     /// Full fit from the stored history; false if there is nothing to learn.
-    async fn refit(&mut self, function: &str, worker: &str) -> Result<bool, StoreError> {
-        let rows = self.store.executions(function, Some(worker)).await?;
-        let Some(model) = Model::fit(function, worker, &rows, &self.config.cleaning) else { return Ok(false) };
-        let key = (function.to_owned(), worker.to_owned());
+    async fn refit(&mut self, function: &str, worker: WorkerId) -> Result<bool, StoreError> {
+        let name = self.workers.name(worker);
+        let rows = self.store.executions(function, Some(name)).await?;
+        let Some(model) = Model::fit(function, name, &rows, &self.config.cleaning) else { return Ok(false) };
+        let key = (function.to_owned(), worker);
         self.models.insert(key.clone(), model);
         self.publish(&key).await;
         Ok(true)
@@ -267,9 +285,9 @@ impl State {
     async fn publish(&self, key: &Key) {
         let record = self.models[key].to_record();
         if let Err(e) = self.store.put_model(&record).await {
-            tracing::error!(function = %key.0, worker = %key.1, "storing the model failed: {e}");
+            tracing::error!(function = %key.0, worker = %record.worker, "storing the model failed: {e}");
         }
-        self.cache.install(&record);
+        self.cache.install(key.1, &record);
     }
 }
 
@@ -278,10 +296,10 @@ mod tests {
     use super::*;
     use crate::store::sqlite::SqliteStore;
 
-    fn row(i: u64) -> ExecutionRecord {
+    fn row(i: u64) -> Execution {
         let size = (i * 37) % 1000 + 1;
         let spike = if i % 40 == 7 { 500.0 } else { 0.0 };
-        ExecutionRecord::sample("edge", size, 10.0 + 0.2 * size as f64 + ((i * 11) % 5) as f64 - 2.0 + spike, i as i64)
+        crate::store::sample_execution("edge", size, 10.0 + 0.2 * size as f64 + ((i * 11) % 5) as f64 - 2.0 + spike, i as i64)
     }
 
     /// Feeds the same stream to a learner in `mode` the way the recorder
@@ -289,12 +307,13 @@ mod tests {
     async fn learn_stream(mode: Incremental) -> ModelRecord {
         let dir = tempfile::tempdir().unwrap();
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("h.db")).await.unwrap());
-        let cache = ModelCache::new(vec!["edge".into()]);
+        let workers = WorkerNames::new(vec!["edge".into()]);
+        let cache = ModelCache::new(workers.clone());
         let config = LearningConfig { incremental: mode, ..LearningConfig::default() };
-        let learner = Learner::start(config, store.clone(), cache.clone(), Vec::new());
+        let learner = Learner::start(config, store.clone(), cache.clone(), workers, Vec::new());
         let rows: Vec<_> = (0..600).map(row).collect();
         store.append_executions(&rows[..100]).await.unwrap();
-        learner.fit("f", vec!["edge".into()]).await.unwrap();
+        learner.fit("f", vec![WorkerId(0)]).await.unwrap();
         for batch in rows[100..].chunks(25) {
             store.append_executions(batch).await.unwrap();
             learner.offer(batch.to_vec());
@@ -311,10 +330,11 @@ mod tests {
     #[tokio::test]
     async fn both_incremental_modes_learn_the_same_line_through_the_store() {
         let (fast, exact) = (learn_stream(Incremental::SufficientStatistics).await, learn_stream(Incremental::RefitAll).await);
+        let (samples, (fast, exact)) = ((fast.samples, exact.samples), (fast.line, exact.line));
         assert!((fast.slope - exact.slope).abs() < 0.002, "{} vs {}", fast.slope, exact.slope);
         assert!((fast.intercept - exact.intercept).abs() < 1.0, "{} vs {}", fast.intercept, exact.intercept);
         assert!((exact.slope - 0.2).abs() < 0.005 && (exact.intercept - 10.0).abs() < 1.5, "{exact:?}");
-        assert!(exact.samples >= 570 && fast.samples >= 570, "spikes left out, the rest kept: {} / {}", exact.samples, fast.samples);
+        assert!(samples.0 >= 570 && samples.1 >= 570, "spikes left out, the rest kept: {samples:?}");
     }
 
     #[tokio::test]

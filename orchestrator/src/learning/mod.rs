@@ -22,23 +22,11 @@ pub mod similarity;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
+pub use hetfaas_api::{Incremental, Line};
 use serde::{Deserialize, Serialize};
 
 use crate::store::ModelRecord;
-
-/// How models keep learning after training (dissertation 3.5.2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Incremental {
-    /// O(1) per execution: sufficient statistics, screened by the bounds of
-    /// the last cleaning, re-cleaned each time the history doubles.
-    SufficientStatistics,
-    /// The dissertation's: refit on the whole cleaned history every time
-    /// (cost grows with the history).
-    RefitAll,
-    /// Models change only when trained explicitly.
-    Off,
-}
+use crate::worker::{WorkerId, WorkerNames};
 
 /// The `[learning]` section of the configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -74,51 +62,36 @@ impl Default for LearningConfig {
     }
 }
 
-/// A fitted line `duration_ms = intercept + slope * input_size`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Line {
-    pub intercept: f64,
-    pub slope: f64,
-}
-
-impl Line {
-    /// Predicted duration, never below zero (a line fitted to small sizes can
-    /// cross zero when extrapolated downwards).
-    pub fn predict(&self, input_size: u64) -> f64 {
-        (self.intercept + self.slope * input_size as f64).max(0.0)
-    }
-}
-
-/// One function's models, indexed by worker position.
+/// One function's models, indexed by worker.
 pub type Slots = Arc<[Option<Arc<ModelRecord>>]>;
 
-/// The models of every function, one slot per configured worker.
+/// The models of every function, one slot per configured worker: what the
+/// router predicts with, so no request reads the store.
 ///
 /// Cloning is a reference-count bump. The lock is held only to look up or
 /// swap one function's slots, never across an `.await`.
 #[derive(Debug, Clone)]
 pub struct ModelCache {
-    workers: Arc<[String]>,
+    workers: WorkerNames,
     models: Arc<RwLock<HashMap<String, Slots>>>,
 }
 
 impl ModelCache {
-    pub fn new(workers: Vec<String>) -> ModelCache {
-        ModelCache { workers: workers.into(), models: Arc::default() }
+    pub fn new(workers: WorkerNames) -> ModelCache {
+        ModelCache { workers, models: Arc::default() }
     }
 
-    /// The models of one function, indexed by worker position.
+    /// The models of one function, indexed by worker.
     pub fn slots(&self, function: &str) -> Option<Slots> {
         self.models.read().expect("model cache lock poisoned").get(function).cloned()
     }
 
-    /// Installs a model; models of workers no longer configured are ignored.
-    pub fn install(&self, model: &ModelRecord) {
-        let Some(index) = self.workers.iter().position(|w| *w == model.worker) else { return };
+    /// Installs the model of `worker`.
+    pub fn install(&self, worker: WorkerId, model: &ModelRecord) {
         let mut models = self.models.write().expect("model cache lock poisoned");
         let slots = models.entry(model.function.clone()).or_insert_with(|| vec![None; self.workers.len()].into());
         let mut updated = slots.to_vec();
-        updated[index] = Some(Arc::new(model.clone()));
+        updated[worker.index()] = Some(Arc::new(model.clone()));
         *slots = updated.into();
     }
 
@@ -127,7 +100,7 @@ impl ModelCache {
     }
 }
 
-/// The line of a stored model.
-pub fn line(model: &ModelRecord) -> Line {
-    Line { intercept: model.intercept, slope: model.slope }
+/// The prediction of `worker`'s model in `slots`, if it has one.
+pub fn predict(slots: Option<&Slots>, worker: WorkerId, input_size: u64) -> Option<f64> {
+    slots?[worker.index()].as_deref().map(|m| m.line.predict(input_size))
 }

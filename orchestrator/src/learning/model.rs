@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::cleaning::{Bounds, Cleaning};
 use super::regression::{Sums, fit, ols};
-use crate::store::{ExecutionRecord, ModelRecord};
+use crate::store::{Execution, ModelRecord};
 
 /// Rows a model absorbs before its first re-cleaning, however small it is.
 const MIN_RECLEAN: f64 = 32.0;
@@ -35,31 +35,24 @@ pub struct Model {
     pub state: LearnerState,
 }
 
-/// The rows that train models: successful, warm executions. Cold starts
-/// measure process start-up, not the function.
-pub fn learnable(row: &ExecutionRecord) -> bool {
-    row.success && !row.cold
-}
-
 impl Model {
     /// Cleans `rows` and fits a model on what remains; `None` if no row is
     /// learnable.
-    pub fn fit(function: &str, worker: &str, rows: &[ExecutionRecord], cleaning: &Cleaning) -> Option<Model> {
-        let rows: Vec<&ExecutionRecord> = rows.iter().filter(|r| learnable(r)).collect();
+    pub fn fit(function: &str, worker: &str, rows: &[Execution], cleaning: &Cleaning) -> Option<Model> {
+        let rows: Vec<&Execution> = rows.iter().filter(|r| r.learnable()).collect();
         let points: Vec<(f64, f64)> = rows.iter().map(|r| (r.input_size as f64, r.duration_ms)).collect();
         let (keep, bounds) = cleaning.apply(&points);
         let kept: Vec<(f64, f64)> = points.iter().zip(&keep).filter(|(_, k)| **k).map(|(p, _)| *p).collect();
-        let line = fit(&kept)?;
+        let fitted = fit(&kept)?;
         let window = rows.iter().map(|r| r.started_at_ms);
         let sums = Sums::of(kept.iter().copied());
         Some(Model {
             record: ModelRecord {
                 function: function.to_owned(),
                 worker: worker.to_owned(),
-                intercept: line.intercept,
-                slope: line.slope,
+                line: fitted.line,
                 samples: kept.len() as u64,
-                r2: line.r2,
+                r2: fitted.r2,
                 cleaning: cleaning.label(),
                 window_start_ms: window.clone().min().unwrap_or(0),
                 window_end_ms: window.max().unwrap_or(0),
@@ -77,10 +70,11 @@ impl Model {
     /// own cleaned rows are added to it. A handful of own rows, noisy as
     /// they are, thus move one number (the scale) before they move the line;
     /// as the function's own history grows it takes over.
-    pub fn transfer(source: &Model, function: &str, own: &[ExecutionRecord], cleaning: &Cleaning, prior_rows: f64) -> Option<Model> {
+    pub fn transfer(source: &Model, function: &str, own: &[Execution], cleaning: &Cleaning, prior_rows: f64) -> Option<Model> {
         let mut model = Model::fit(function, &source.record.worker, own, cleaning)?;
-        let own_rows: Vec<(f64, f64)> = own.iter().filter(|r| learnable(r)).map(|r| (r.input_size as f64, r.duration_ms)).collect();
-        let predicted: f64 = own_rows.iter().map(|&(x, _)| (source.record.intercept + source.record.slope * x).max(1e-6)).sum();
+        let own_rows: Vec<(f64, f64)> = own.iter().filter(|r| r.learnable()).map(|r| (r.input_size as f64, r.duration_ms)).collect();
+        let prior = source.record.line;
+        let predicted: f64 = own_rows.iter().map(|&(x, _)| (prior.intercept + prior.slope * x).max(1e-6)).sum();
         let measured: f64 = own_rows.iter().map(|&(_, y)| y).sum();
         let scale = if predicted > 0.0 { (measured / predicted).clamp(0.1, 10.0) } else { 1.0 };
         let s = source.state.sums;
@@ -94,28 +88,26 @@ impl Model {
             xy: own_sums.xy + s.xy * weight * scale,
             yy: own_sums.yy + s.yy * weight * scale * scale,
         };
-        let line = ols(&model.state.sums)?;
-        model.record.intercept = line.intercept;
-        model.record.slope = line.slope;
-        model.record.r2 = line.r2;
+        let fitted = ols(&model.state.sums)?;
+        model.record.line = fitted.line;
+        model.record.r2 = fitted.r2;
         model.record.cleaning = format!("{} + prior from {} (scale {scale:.2})", cleaning.label(), source.record.function);
         Some(model)
     }
 
     /// Learns from one more row in O(1); returns whether it was kept.
-    pub fn absorb(&mut self, row: &ExecutionRecord, cleaning: &Cleaning) -> bool {
+    pub fn absorb(&mut self, row: &Execution, cleaning: &Cleaning) -> bool {
         let (x, y) = (row.input_size as f64, row.duration_ms);
-        let value = cleaning.value((self.record.intercept, self.record.slope), x, y);
+        let value = cleaning.value((self.record.line.intercept, self.record.line.slope), x, y);
         self.record.window_end_ms = self.record.window_end_ms.max(row.started_at_ms);
         if !self.state.bounds.contains(value) {
             self.state.rejected += 1;
             return false;
         }
         self.state.sums.add(x, y);
-        if let Some(line) = ols(&self.state.sums) {
-            self.record.intercept = line.intercept;
-            self.record.slope = line.slope;
-            self.record.r2 = line.r2;
+        if let Some(fitted) = ols(&self.state.sums) {
+            self.record.line = fitted.line;
+            self.record.r2 = fitted.r2;
         }
         self.record.samples = self.state.sums.n as u64;
         true
@@ -147,13 +139,13 @@ mod tests {
     use super::*;
     use crate::learning::cleaning::Method;
 
-    fn row(i: u64, size: u64, duration_ms: f64) -> ExecutionRecord {
-        ExecutionRecord::sample("edge", size, duration_ms, i as i64)
+    fn row(i: u64, size: u64, duration_ms: f64) -> Execution {
+        crate::store::sample_execution("edge", size, duration_ms, i as i64)
     }
 
     /// A stream around y = 20 + 0.3x with deterministic noise and a spike
     /// every 50 rows.
-    fn stream(n: u64) -> Vec<ExecutionRecord> {
+    fn stream(n: u64) -> Vec<Execution> {
         (0..n)
             .map(|i| {
                 let size = (i * 37) % 1000 + 1;
@@ -177,6 +169,7 @@ mod tests {
         }
         let refit = Model::fit("f", "edge", &rows, &cleaning).unwrap();
         let (a, b) = (&model.record, &refit.record);
+        let (a, b) = (a.line, b.line);
         assert!((a.slope - b.slope).abs() < 0.005, "slopes {} vs {}", a.slope, b.slope);
         assert!((a.intercept - b.intercept).abs() < 1.0, "intercepts {} vs {}", a.intercept, b.intercept);
         assert!((a.slope - 0.3).abs() < 0.01 && (a.intercept - 20.0).abs() < 2.0, "{a:?}");
@@ -200,7 +193,7 @@ mod tests {
         // The new function: same slope, 30 ms slower throughout, few rows.
         let own: Vec<_> = (0..12).map(|i| row(i, i * 90 + 1, 50.0 + 0.3 * (i * 90 + 1) as f64)).collect();
         let model = Model::transfer(&source, "new", &own, &cleaning, 10.0).unwrap();
-        let predict = |m: &Model, x: f64| m.record.intercept + m.record.slope * x;
+        let predict = |m: &Model, x: f64| m.record.line.intercept + m.record.line.slope * x;
         for x in [1.0, 500.0, 1000.0] {
             let truth = 50.0 + 0.3 * x;
             assert!((predict(&model, x) - truth).abs() < (predict(&source, x) - truth).abs(), "at {x}");
@@ -232,7 +225,7 @@ mod tests {
         let model = Model::fit("f", "edge", &stream(300), &cleaning).unwrap();
         let restored = Model::from_record(model.to_record()).unwrap();
         assert_eq!(restored.state, model.state);
-        assert_eq!(restored.record.slope, model.record.slope);
+        assert_eq!(restored.record.line, model.record.line);
     }
 
     #[test]

@@ -20,15 +20,15 @@ use linfa::traits::Fit as _;
 use linfa_linear::LinearRegression;
 use ndarray::{Array1, Array2};
 
-use crate::store::ExecutionRecord;
+use crate::store::Execution;
 
 /// Input sizes whose durations are features (dissertation 4.3.5).
 pub const FEATURE_SIZES: [u64; 6] = [1, 100, 200, 500, 750, 1000];
 
 /// The feature vector from a function's successful warm executions, or
 /// `None` if some worker has fewer than three distinct sizes to fit.
-pub fn features(rows: &[ExecutionRecord], workers: &[String]) -> Option<Vec<f64>> {
-    let usable: Vec<&ExecutionRecord> = rows.iter().filter(|r| r.success && !r.cold).collect();
+pub fn features(rows: &[Execution], workers: &[String]) -> Option<Vec<f64>> {
+    let usable: Vec<&Execution> = rows.iter().filter(|r| r.learnable()).collect();
     let mut features = Vec::with_capacity(workers.len() * FEATURE_SIZES.len() + 2);
     for worker in workers {
         let points: Vec<(f64, f64)> = usable.iter().filter(|r| r.worker == *worker).map(|r| (r.input_size as f64, r.duration_ms)).collect();
@@ -76,12 +76,12 @@ impl Quadratic {
 mod tests {
     use super::*;
 
-    fn row(worker: &str, size: u64, duration_ms: f64) -> ExecutionRecord {
-        ExecutionRecord {
+    fn row(worker: &str, size: u64, duration_ms: f64) -> Execution {
+        Execution {
             training: true,
             cpu_ms: Some(size as f64 / 10.0),
             maxrss_kb: Some(10_240),
-            ..ExecutionRecord::sample(worker, size, duration_ms, 0)
+            ..crate::store::sample_execution(worker, size, duration_ms, 0)
         }
     }
 

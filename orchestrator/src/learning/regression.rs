@@ -46,21 +46,14 @@ impl Sums {
 
 /// A fitted line with its quality.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct LineFit {
-    pub intercept: f64,
-    pub slope: f64,
+pub struct Fit {
+    pub line: Line,
     pub r2: f64,
-}
-
-impl LineFit {
-    pub fn line(&self) -> Line {
-        Line { intercept: self.intercept, slope: self.slope }
-    }
 }
 
 /// The least-squares line of the rows summarised by `s`; `None` without
 /// rows. With a single input size the slope is 0 and the line is the mean.
-pub fn ols(s: &Sums) -> Option<LineFit> {
+pub fn ols(s: &Sums) -> Option<Fit> {
     if s.n < 1.0 {
         return None;
     }
@@ -70,12 +63,12 @@ pub fn ols(s: &Sums) -> Option<LineFit> {
     let slope = if sxx > 1e-9 * s.xx.max(1.0) { sxy / sxx } else { 0.0 };
     let intercept = (s.y - slope * s.x) / s.n;
     let r2 = if syy > 0.0 { (slope * sxy / syy).clamp(0.0, 1.0) } else { 1.0 };
-    Some(LineFit { intercept, slope, r2 })
+    Some(Fit { line: Line { intercept, slope }, r2 })
 }
 
 /// Fits rows `(input_size, duration_ms)` with `linfa-linear`'s OLS. Falls
 /// back to [`ols`] where linfa cannot (fewer than two distinct sizes).
-pub fn fit(rows: &[(f64, f64)]) -> Option<LineFit> {
+pub fn fit(rows: &[(f64, f64)]) -> Option<Fit> {
     let sums = Sums::of(rows.iter().copied());
     let closed = ols(&sums)?;
     let distinct = rows.iter().any(|r| r.0 != rows[0].0);
@@ -87,7 +80,7 @@ pub fn fit(rows: &[(f64, f64)]) -> Option<LineFit> {
     let model = LinearRegression::new().fit(&Dataset::new(x.clone(), y.clone())).ok()?;
     let predicted = model.predict(&x);
     let r2 = predicted.r2(&y).map_or(closed.r2, |r2| r2.clamp(0.0, 1.0));
-    Some(LineFit { intercept: model.intercept(), slope: model.params()[0], r2 })
+    Some(Fit { line: Line { intercept: model.intercept(), slope: model.params()[0] }, r2 })
 }
 
 #[cfg(test)]
@@ -102,8 +95,8 @@ mod tests {
     #[test]
     fn linfa_recovers_a_known_line() {
         let f = fit(&noisy_line(101)).unwrap();
-        assert!((f.slope - 0.75).abs() < 0.01, "slope {}", f.slope);
-        assert!((f.intercept - 12.0).abs() < 1.0, "intercept {}", f.intercept);
+        assert!((f.line.slope - 0.75).abs() < 0.01, "slope {}", f.line.slope);
+        assert!((f.line.intercept - 12.0).abs() < 1.0, "intercept {}", f.line.intercept);
         assert!(f.r2 > 0.99);
     }
 
@@ -111,13 +104,15 @@ mod tests {
     fn sufficient_statistics_give_linfas_line() {
         let rows = noisy_line(257);
         let (a, b) = (fit(&rows).unwrap(), ols(&Sums::of(rows)).unwrap());
-        assert!((a.slope - b.slope).abs() < 1e-9 && (a.intercept - b.intercept).abs() < 1e-6 && (a.r2 - b.r2).abs() < 1e-9);
+        assert!(
+            (a.line.slope - b.line.slope).abs() < 1e-9 && (a.line.intercept - b.line.intercept).abs() < 1e-6 && (a.r2 - b.r2).abs() < 1e-9
+        );
     }
 
     #[test]
     fn one_size_means_a_flat_line() {
         let f = fit(&[(5.0, 10.0), (5.0, 14.0)]).unwrap();
-        assert_eq!((f.slope, f.intercept), (0.0, 12.0));
+        assert_eq!((f.line.slope, f.line.intercept), (0.0, 12.0));
         assert_eq!(fit(&[]), None);
     }
 }

@@ -23,12 +23,8 @@ use rand_xoshiro::Xoshiro256Plus;
 use rand_xoshiro::rand_core::SeedableRng;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Mode {
-    Paper,
-    Distance,
-}
+pub use hetfaas_api::learning::SimilarityMode as Mode;
+pub use hetfaas_api::{Decision, DistanceVerdict, PaperVerdict};
 
 /// The `[learning.similarity]` section.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -123,33 +119,6 @@ pub fn cluster(features: &BTreeMap<String, Vec<f64>>, k: usize, seed: u64) -> Op
     let centroids = model.centroids().outer_iter().map(|c| c.to_vec()).collect();
     let assignment = features.keys().cloned().zip(labels.iter().copied()).collect();
     Some(Clustering { space, centroids, assignment })
-}
-
-/// What each mode said about a new function, and which source (if any)
-/// the configured mode chose.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Decision {
-    pub mode: Mode,
-    pub source: Option<String>,
-    pub paper: PaperVerdict,
-    pub distance: DistanceVerdict,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PaperVerdict {
-    pub cluster: Option<usize>,
-    /// |Σ features − Σ centroid|, in standardised units.
-    pub difference: Option<f64>,
-    pub threshold: f64,
-    pub source: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DistanceVerdict {
-    pub nearest: Option<String>,
-    pub distance: Option<f64>,
-    pub threshold: f64,
-    pub matched: bool,
 }
 
 /// Decides whether `new` resembles one of the `known` functions.

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use crate::node::{COLD_HEADER, ERROR_KIND_HEADER, FUNCTION_ERROR_HEADER, PROFILE_HEADER};
-use crate::platform::{CallProfile, FunctionError, InvokeOutcome, PlatformError};
+use crate::platform::lambda_wire::{self, COLD, ERROR_KIND, FUNCTION_ERROR, PROFILE};
+use crate::platform::{CallProfile, InvokeOutcome, PlatformError};
 
 /// Who is being called, for the errors.
 #[derive(Debug, Clone, Copy)]
@@ -42,12 +42,12 @@ pub async fn post(
     }
     let headers = response.headers().clone();
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let cold = header(COLD_HEADER).is_some_and(|v| v == "true");
-    let profile = header(PROFILE_HEADER).and_then(|v| serde_json::from_str::<CallProfile>(&v).ok());
+    let cold = header(COLD).is_some_and(|v| v == "true");
+    let profile = header(PROFILE).and_then(|v| serde_json::from_str::<CallProfile>(&v).ok());
     let body = response.bytes().await.map_err(unreachable)?;
-    let result = match header(FUNCTION_ERROR_HEADER) {
+    let result = match header(FUNCTION_ERROR) {
         None => Ok(body),
-        Some(_) => Err(FunctionError::from_lambda(&body, header(ERROR_KIND_HEADER).as_deref())),
+        Some(_) => Err(lambda_wire::function_error(&body, header(ERROR_KIND).as_deref())),
     };
     Ok(InvokeOutcome { result, cold, profile })
 }

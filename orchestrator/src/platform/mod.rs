@@ -16,6 +16,7 @@ pub mod image_source;
 pub mod knative;
 #[cfg(feature = "aws")]
 pub mod lambda;
+pub mod lambda_wire;
 pub mod local;
 pub mod node;
 pub mod noop;
@@ -76,40 +77,6 @@ pub struct FunctionError {
     pub stack_trace: Vec<String>,
 }
 
-impl FunctionError {
-    /// Reads a Lambda error body (`errorType`, `errorMessage`, `stackTrace`).
-    /// `kind` is what a `hetfaas node` says in its error-kind header; without
-    /// it the kind is read from Lambda's own error types.
-    pub fn from_lambda(body: &[u8], kind: Option<&str>) -> FunctionError {
-        #[derive(Deserialize, Default)]
-        struct LambdaError {
-            #[serde(rename = "errorType", default)]
-            error_type: String,
-            #[serde(rename = "errorMessage", default)]
-            error_message: String,
-            #[serde(rename = "stackTrace", default)]
-            stack_trace: Vec<String>,
-        }
-        let parsed: LambdaError = serde_json::from_slice(body).unwrap_or_default();
-        let kind = kind
-            .and_then(|k| serde_json::from_value(serde_json::Value::from(k)).ok())
-            .unwrap_or_else(|| lambda_error_kind(&parsed.error_type, &parsed.error_message));
-        FunctionError { kind, error_type: parsed.error_type, message: parsed.error_message, stack_trace: parsed.stack_trace }
-    }
-}
-
-/// Lambda reports a timeout as `Sandbox.Timedout` (older runtimes: a
-/// "Task timed out" message) and a dead runtime as `Runtime.ExitError`.
-fn lambda_error_kind(error_type: &str, message: &str) -> FunctionErrorKind {
-    match error_type {
-        "Sandbox.Timedout" => FunctionErrorKind::Timeout,
-        "Runtime.OutOfMemory" => FunctionErrorKind::OutOfMemory,
-        "Runtime.ExitError" => FunctionErrorKind::Exited,
-        _ if message.starts_with("Task timed out") => FunctionErrorKind::Timeout,
-        _ => FunctionErrorKind::Raised,
-    }
-}
-
 /// A worker failed to do its job. Every variant makes the router try the
 /// next candidate worker.
 #[derive(Debug, thiserror::Error)]
@@ -136,12 +103,7 @@ pub enum DeployError {
     Platform { worker: String, detail: String },
 }
 
-/// Resource use of a worker, each in 0..=1 of what it may use.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-pub struct Utilisation {
-    pub cpu: f64,
-    pub memory: f64,
-}
+pub use hetfaas_api::Utilisation;
 
 #[async_trait]
 pub trait Platform: Send + Sync + std::fmt::Debug {

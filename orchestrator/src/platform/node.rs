@@ -1,6 +1,6 @@
 //! The `node` platform: a worker in another process, reached over HTTP.
 //!
-//! The other end is `hetfaas node` (see [`crate::node`]), which runs a local
+//! The other end is `hetfaas node` (see `crate::node_server`), which runs a local
 //! platform behind the AWS Lambda Invoke API. This is how an edge device
 //! joins without Kubernetes, and how a worker can really become unreachable.
 
@@ -11,11 +11,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use hetfaas_api::ErrorBody;
 use serde::{Deserialize, Serialize};
 
 use crate::function::FunctionSpec;
-use crate::node::NodeHealth;
 use crate::platform::http_invoke::{self, Target};
+use crate::platform::lambda_wire::NodeHealth;
 use crate::platform::{DeployError, InvokeOutcome, Platform, PlatformError, StartError, Utilisation};
 
 /// Settings of a `kind = "node"` worker.
@@ -82,13 +83,13 @@ impl Platform for NodePlatform {
             self.timeouts.write().expect("timeouts lock poisoned").insert(spec.name.clone(), timeout);
             return Ok(());
         }
-        let body: serde_json::Value = response.json().await.unwrap_or_default();
-        let message = body["error"]["message"].as_str().unwrap_or("no message").to_owned();
-        if status == reqwest::StatusCode::BAD_REQUEST {
-            let error_type = body["error"]["type"].as_str().unwrap_or("DeployError").to_owned();
-            Err(DeployError::Code { error_type, message })
-        } else {
-            Err(platform(format!("{status}: {message}")))
+        let text = response.text().await.unwrap_or_default();
+        let Ok(ErrorBody { error }) = serde_json::from_str::<ErrorBody>(&text) else {
+            return Err(platform(format!("{status}: {text}")));
+        };
+        match error.error_type {
+            Some(error_type) if status == reqwest::StatusCode::BAD_REQUEST => Err(DeployError::Code { error_type, message: error.message }),
+            _ => Err(platform(format!("{status}: {}", error.message))),
         }
     }
 

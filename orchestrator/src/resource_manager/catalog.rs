@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use crate::learning::similarity::{self, Clustering, Decision, SimilarityConfig};
-use crate::store::ClusterRecord;
+use crate::store::Cluster;
 
 #[derive(Debug, Default)]
 pub struct Catalog {
@@ -43,14 +43,14 @@ impl Catalog {
 
     /// Re-clusters every known function; returns the clusters to store
     /// (empty while there are fewer functions than clusters).
-    pub fn recluster(&self, k: usize, seed: u64) -> Vec<ClusterRecord> {
+    pub fn recluster(&self, k: usize, seed: u64) -> Vec<Cluster> {
         let mut state = self.inner.lock().expect("catalog lock poisoned");
         state.clustering = similarity::cluster(&state.features, k, seed);
         let Some(c) = &state.clustering else { return Vec::new() };
         c.centroids
             .iter()
             .enumerate()
-            .map(|(id, centroid)| ClusterRecord {
+            .map(|(id, centroid)| Cluster {
                 id: id as u32,
                 centroid: centroid.clone(),
                 members: c.assignment.iter().filter(|(_, a)| **a == id).map(|(f, _)| f.clone()).collect(),

@@ -14,10 +14,10 @@ pub async fn monitor(orchestrator: Orchestrator) {
     let mut tick = tokio::time::interval(INTERVAL);
     loop {
         tick.tick().await;
-        for (i, worker) in orchestrator.workers().iter().enumerate() {
+        for worker in orchestrator.workers() {
             let healthy = tokio::time::timeout(INTERVAL * 2, worker.platform.health()).await.unwrap_or(false);
             if healthy && !worker.healthy() {
-                orchestrator.recover(i);
+                orchestrator.recover(worker.id);
             } else {
                 worker.set_healthy(healthy);
             }

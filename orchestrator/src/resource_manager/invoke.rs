@@ -1,8 +1,9 @@
 //! The invoke path (dissertation 3.4.2): predict, rank, run, fail over,
 //! answer, and queue the execution row. It reads only memory: the registry,
-//! the model cache and the workers' cached health and utilisation.
+//! the model cache and the workers' cached health and utilisation, and it
+//! handles workers by [`WorkerId`], so it clones no name.
 
-use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -10,10 +11,11 @@ use bytes::Bytes;
 use super::Orchestrator;
 use super::lifecycle::now_ms;
 use crate::function::{FunctionState, Tier};
-use crate::learning::{Slots, line};
+use crate::learning::predict;
 use crate::platform::{FunctionError, InvokeOutcome, PlatformError};
-use crate::routing::{Candidate, PolicyKind};
-use crate::store::ExecutionRecord;
+use crate::recorder::Row;
+use crate::routing::{self, Candidate, PolicyKind};
+use crate::worker::WorkerId;
 
 /// One request to run a function.
 #[derive(Debug, Clone)]
@@ -26,19 +28,19 @@ pub struct InvokeRequest {
     pub policy: Option<PolicyKind>,
     /// Issued by the training workflow, not by a user.
     pub training: bool,
-    /// Run on this worker only (by position), bypassing the policy; the
-    /// training workflow measures each worker this way.
-    pub target: Option<usize>,
+    /// Run on this worker only, bypassing the policy; the training workflow
+    /// measures each worker this way.
+    pub target: Option<WorkerId>,
 }
 
 /// What the function did, and where and how it was placed.
 #[derive(Debug, Clone)]
 pub struct Invocation {
     pub result: Result<Bytes, FunctionError>,
-    pub worker: String,
+    pub worker: WorkerId,
     pub duration_ms: f64,
     /// Each candidate worker's prediction, in configuration order.
-    pub predicted_ms: Vec<(String, f64)>,
+    pub predicted_ms: Arc<[(WorkerId, f64)]>,
     pub policy: PolicyKind,
     pub cold: bool,
 }
@@ -52,7 +54,7 @@ pub enum InvokeError {
     #[error("function {0:?} is still deploying; retry in a moment")]
     Deploying(String),
     #[error("policy {policy} allows no worker for function {function:?}")]
-    NoCandidate { function: String, policy: &'static str },
+    NoCandidate { function: String, policy: PolicyKind },
     #[error("every candidate worker failed: {}", .0.join("; "))]
     AllFailed(Vec<String>),
     /// Every candidate refused for now (HTTP 429 upstream): retry later.
@@ -76,47 +78,40 @@ impl Orchestrator {
         let candidates: Vec<Candidate> = entry
             .workers
             .iter()
-            .filter(|&&i| request.target.is_none_or(|t| t == i))
-            .map(|&i| Candidate {
-                worker: i,
-                tier: inner.workers[i].tier,
-                predicted_ms: predicted(slots.as_ref(), i, request.input_size),
-                usable: self.usable(i),
+            .filter(|&&w| request.target.is_none_or(|t| t == w))
+            .map(|&w| Candidate {
+                worker: w,
+                tier: inner.workers[w.index()].tier,
+                predicted_ms: predict(slots.as_ref(), w, request.input_size),
+                usable: self.usable(w),
             })
             .collect();
         let mut order = Vec::with_capacity(candidates.len());
-        if request.target.is_some() {
-            order.extend_from_slice(&candidates);
-        } else {
-            policy.rank(&candidates, &mut order);
-        }
-        // Stable: the policy's order holds within each group.
-        order.sort_by_key(|c| !c.usable);
+        routing::decide(request.target.is_none().then_some(policy), &candidates, &mut order);
         if order.is_empty() {
-            return Err(InvokeError::NoCandidate { function: request.function, policy: policy.kind().as_str() });
+            return Err(InvokeError::NoCandidate { function: request.function, policy: policy.kind() });
         }
-        let predicted_ms: Vec<(String, f64)> =
-            candidates.iter().filter_map(|c| Some((inner.workers[c.worker].name.clone(), c.predicted_ms?))).collect();
+        let predicted_ms: Arc<[(WorkerId, f64)]> = candidates.iter().filter_map(|c| Some((c.worker, c.predicted_ms?))).collect();
         let mut failures = Vec::new();
         let mut all_throttled = true;
         for candidate in order {
-            let worker = &inner.workers[candidate.worker];
+            let worker = &inner.workers[candidate.worker.index()];
             let started_at_ms = now_ms();
             let start = Instant::now();
             let outcome = worker.platform.invoke(&request.function, request.event.clone()).await;
             let duration_ms = start.elapsed().as_secs_f64() * 1000.0;
-            inner.metrics.observe(candidate.worker, duration_ms, &outcome);
-            let attempt = Attempt { worker: &worker.name, duration_ms, started_at_ms, policy: policy.kind() };
-            inner.recorder.record(row(&request, &attempt, &predicted_ms, &outcome)).await;
+            inner.metrics.observe(worker.id, duration_ms, &outcome);
+            let attempt = Attempt { function: &entry.name, worker: worker.id, duration_ms, started_at_ms, policy: policy.kind() };
+            inner.recorder.record(attempt.row(&request, &predicted_ms, &outcome)).await;
             match outcome {
                 Ok(InvokeOutcome { result, cold, .. }) => {
-                    return Ok(Invocation { result, worker: worker.name.clone(), duration_ms, predicted_ms, policy: policy.kind(), cold });
+                    return Ok(Invocation { result, worker: worker.id, duration_ms, predicted_ms, policy: policy.kind(), cold });
                 }
                 Err(error) => {
                     all_throttled &= matches!(error, PlatformError::Throttled { .. });
                     match error {
                         PlatformError::Unreachable { .. } => worker.set_healthy(false),
-                        PlatformError::NotDeployed { .. } => self.heal(candidate.worker, &request.function),
+                        PlatformError::NotDeployed { .. } => self.heal(worker.id, &request.function),
                         _ => {}
                     }
                     tracing::warn!(function = %request.function, worker = %worker.name, "trying the next worker: {error}");
@@ -129,21 +124,15 @@ impl Orchestrator {
 
     /// Each supporting worker's predicted duration for `input_size`, for
     /// the workers that have a model; `None` for an unknown function.
-    pub fn predict(&self, function: &str, input_size: u64) -> Option<Vec<(String, f64)>> {
+    pub fn predict(&self, function: &str, input_size: u64) -> Option<Vec<(WorkerId, f64)>> {
         let entry = self.inner.registry.get(function)?;
         let slots = self.inner.models.slots(function);
-        Some(
-            entry
-                .workers
-                .iter()
-                .filter_map(|&i| Some((self.inner.workers[i].name.clone(), predicted(slots.as_ref(), i, input_size)?)))
-                .collect(),
-        )
+        Some(entry.workers.iter().filter_map(|&w| Some((w, predict(slots.as_ref(), w, input_size)?))).collect())
     }
 
     /// Healthy and, on the edge, under the utilisation guard (3.8).
-    fn usable(&self, worker: usize) -> bool {
-        let w = &self.inner.workers[worker];
+    fn usable(&self, worker: WorkerId) -> bool {
+        let w = &self.inner.workers[worker.index()];
         if !w.healthy() {
             return false;
         }
@@ -155,41 +144,34 @@ impl Orchestrator {
     }
 }
 
-fn predicted(slots: Option<&Slots>, worker: usize, input_size: u64) -> Option<f64> {
-    slots?[worker].as_deref().map(|m| line(m).predict(input_size))
-}
-
 /// Where and how one attempt ran, for its execution row.
 struct Attempt<'a> {
-    worker: &'a str,
+    function: &'a Arc<str>,
+    worker: WorkerId,
     duration_ms: f64,
     started_at_ms: i64,
     policy: PolicyKind,
 }
 
-fn row(
-    request: &InvokeRequest,
-    attempt: &Attempt<'_>,
-    predicted_ms: &[(String, f64)],
-    outcome: &Result<InvokeOutcome, PlatformError>,
-) -> ExecutionRecord {
-    let (success, error, cold, profile) = match outcome {
-        Ok(o) => (o.result.is_ok(), o.result.as_ref().err().map(|e| format!("{}: {}", e.error_type, e.message)), o.cold, o.profile),
-        Err(e) => (false, Some(e.to_string()), false, None),
-    };
-    ExecutionRecord {
-        function: request.function.clone(),
-        worker: attempt.worker.to_owned(),
-        input_size: request.input_size,
-        duration_ms: attempt.duration_ms,
-        success,
-        error,
-        predicted_ms: predicted_ms.iter().cloned().collect::<BTreeMap<_, _>>(),
-        policy: attempt.policy.as_str().to_owned(),
-        started_at_ms: attempt.started_at_ms,
-        cold,
-        training: request.training,
-        cpu_ms: profile.map(|p| p.cpu_ms),
-        maxrss_kb: profile.map(|p| p.maxrss_kb),
+impl Attempt<'_> {
+    fn row(&self, request: &InvokeRequest, predicted_ms: &Arc<[(WorkerId, f64)]>, outcome: &Result<InvokeOutcome, PlatformError>) -> Row {
+        let (success, error, cold, profile) = match outcome {
+            Ok(o) => (o.result.is_ok(), o.result.as_ref().err().map(|e| format!("{}: {}", e.error_type, e.message)), o.cold, o.profile),
+            Err(e) => (false, Some(e.to_string()), false, None),
+        };
+        Row {
+            function: self.function.clone(),
+            worker: self.worker,
+            input_size: request.input_size,
+            duration_ms: self.duration_ms,
+            success,
+            error,
+            predicted_ms: predicted_ms.clone(),
+            policy: self.policy,
+            started_at_ms: self.started_at_ms,
+            cold,
+            training: request.training,
+            profile,
+        }
     }
 }

@@ -3,34 +3,19 @@
 //! `create` validates and stores the function, then answers at once; the
 //! deployment to every supported worker runs in the background and moves
 //! the function from `deploying` to `ready` (or `failed`, with the reason).
+//! A deployment or training that panics fails its function with the panic's
+//! message rather than leaving it `deploying` forever.
 
 use std::sync::Arc;
 
-use serde::Serialize;
+use hetfaas_api::{FunctionView, ModelSummary};
 
 use super::Orchestrator;
 use super::registry::FunctionEntry;
 use crate::function::{FunctionSpec, FunctionState, InvalidFunction};
 use crate::platform::DeployError;
 use crate::store::{StoreError, StoredFunction};
-
-/// A function as the API shows it.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct FunctionView {
-    pub name: String,
-    pub state: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    pub edge_supported: bool,
-    pub cloud_supported: bool,
-    pub memory_mb: u32,
-    pub timeout_s: u32,
-    pub workers: Vec<String>,
-    pub created_at_ms: i64,
-    pub training: serde_json::Value,
-    /// Each worker's model: intercept, slope, R², samples, cleaning.
-    pub models: serde_json::Map<String, serde_json::Value>,
-}
+use crate::worker::WorkerId;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CreateError {
@@ -56,41 +41,42 @@ impl Orchestrator {
         if workers.is_empty() {
             return Err(CreateError::NoWorker(spec.name));
         }
-        let stored = StoredFunction {
-            spec: spec.clone(),
-            state: FunctionState::Deploying,
-            created_at_ms: now_ms(),
-            training: serde_json::json!({}),
-        };
+        let stored = StoredFunction { spec: spec.clone(), state: FunctionState::Deploying, created_at_ms: now_ms(), training: None };
         self.inner.store.insert_function(&stored).await.map_err(|e| match e {
             StoreError::AlreadyExists(name) => CreateError::Exists(name),
             other => CreateError::Store(other),
         })?;
-        let entry = Arc::new(FunctionEntry::new(spec, workers, stored.created_at_ms, stored.state, stored.training));
+        let entry = Arc::new(FunctionEntry::new(spec, workers, stored.created_at_ms, stored.state, None));
         self.inner.registry.insert(entry.clone());
         let this = self.clone();
         let deploying = entry.clone();
-        tokio::spawn(async move { this.deploy(&deploying).await });
+        self.spawn(async move { this.deploy(&deploying).await }, self.fail_on_panic(entry.clone()));
         Ok(self.view(&entry))
     }
 
-    fn supporting_workers(&self, spec: &FunctionSpec) -> Vec<usize> {
-        (0..self.inner.workers.len()).filter(|&i| spec.supports(self.inner.workers[i].tier)).collect()
+    /// What a panicking deployment or training leaves behind: a `failed`
+    /// function that says why.
+    fn fail_on_panic(&self, entry: Arc<FunctionEntry>) -> impl FnOnce(String) + Send + 'static {
+        let this = self.clone();
+        move |panic| {
+            let reason = format!("internal error while deploying or training: {panic}");
+            let failing = this.clone();
+            this.spawn(async move { failing.set_state(&entry, FunctionState::Failed(reason)).await }, |_| {});
+        }
+    }
+
+    fn supporting_workers(&self, spec: &FunctionSpec) -> Vec<WorkerId> {
+        self.inner.workers.iter().filter(|w| spec.supports(w.tier)).map(|w| w.id).collect()
     }
 
     /// Deploys on every supporting worker at once, then trains. A code error
     /// fails the function; a worker that cannot deploy fails it too, with
     /// that worker named.
     async fn deploy(&self, entry: &FunctionEntry) {
-        let mut tasks = tokio::task::JoinSet::new();
-        for &i in &entry.workers {
-            let platform = self.inner.workers[i].platform.clone();
-            let spec = entry.spec.clone();
-            tasks.spawn(async move { platform.deploy(&spec).await });
-        }
+        let deployments = entry.workers.iter().map(|&w| self.inner.workers[w.index()].platform.deploy(&entry.spec));
         let mut failure = None;
-        while let Some(result) = tasks.join_next().await {
-            match result.expect("deploy task panicked") {
+        for result in futures_util::future::join_all(deployments).await {
+            match result {
                 Ok(()) => {}
                 Err(DeployError::Code { error_type, message }) => failure = Some(format!("{error_type}: {message}")),
                 Err(e @ DeployError::Platform { .. }) => failure = failure.or(Some(e.to_string())),
@@ -101,11 +87,11 @@ impl Orchestrator {
         }
         self.set_state(entry, FunctionState::Training).await;
         let report = self.train(entry).await;
-        entry.set_training(serde_json::to_value(&report).expect("reports serialise"));
+        entry.set_training(report);
         self.set_state(entry, FunctionState::Ready).await;
     }
 
-    async fn set_state(&self, entry: &FunctionEntry, state: FunctionState) {
+    pub(super) async fn set_state(&self, entry: &FunctionEntry, state: FunctionState) {
         if let FunctionState::Failed(reason) = &state {
             tracing::warn!(function = %entry.spec.name, "function failed: {reason}");
         }
@@ -121,7 +107,7 @@ impl Orchestrator {
     /// finishes a function shows as `deploying`; failed ones stay failed.
     pub(super) async fn restore(&self) -> Result<(), StoreError> {
         for stored in self.inner.store.functions().await? {
-            if let Ok(Some(features)) = serde_json::from_value::<Option<Vec<f64>>>(stored.training["features"].clone()) {
+            if let Some(features) = stored.training.as_ref().and_then(|t| t.features.clone()) {
                 self.inner.catalog.insert(&stored.spec.name, features);
             }
             let workers = self.supporting_workers(&stored.spec);
@@ -131,7 +117,8 @@ impl Orchestrator {
             self.inner.registry.insert(entry.clone());
             if redeploy {
                 let this = self.clone();
-                tokio::spawn(async move { this.redeploy(&entry, stored.state).await });
+                let redeploying = entry.clone();
+                self.spawn(async move { this.redeploy(&redeploying, stored.state).await }, self.fail_on_panic(entry));
             }
         }
         self.recluster().await;
@@ -139,8 +126,8 @@ impl Orchestrator {
     }
 
     async fn redeploy(&self, entry: &FunctionEntry, state: FunctionState) {
-        for &i in &entry.workers {
-            let worker = &self.inner.workers[i];
+        for &w in &entry.workers {
+            let worker = &self.inner.workers[w.index()];
             if let Err(e) = worker.platform.deploy(&entry.spec).await {
                 tracing::warn!(function = %entry.spec.name, worker = %worker.name, "redeploy after restart failed: {e}");
             }
@@ -155,8 +142,8 @@ impl Orchestrator {
         self.inner.learner.forget(name);
         self.inner.catalog.remove(name);
         if let Some(entry) = &entry {
-            for &i in &entry.workers {
-                let worker = &self.inner.workers[i];
+            for &w in &entry.workers {
+                let worker = &self.inner.workers[w.index()];
                 if let Err(e) = worker.platform.remove(name).await {
                     tracing::warn!(function = name, worker = %worker.name, "remove failed: {e}");
                 }
@@ -174,37 +161,37 @@ impl Orchestrator {
     }
 
     pub(super) fn view(&self, entry: &FunctionEntry) -> FunctionView {
-        let state = entry.state();
+        let (state, reason) = entry.state().shown();
         FunctionView {
             name: entry.spec.name.clone(),
-            state: state.label(),
-            reason: match state {
-                FunctionState::Failed(reason) => Some(reason),
-                _ => None,
-            },
+            state,
+            reason,
             edge_supported: entry.spec.edge_supported,
             cloud_supported: entry.spec.cloud_supported,
             memory_mb: entry.spec.memory_mb,
             timeout_s: entry.spec.timeout_s,
-            workers: entry.workers.iter().map(|&i| self.inner.workers[i].name.clone()).collect(),
+            workers: entry.workers.iter().map(|&w| self.worker_name(w).to_owned()).collect(),
             created_at_ms: entry.created_at_ms,
             training: entry.training(),
             models: self.models_of(entry),
         }
     }
 
-    fn models_of(&self, entry: &FunctionEntry) -> serde_json::Map<String, serde_json::Value> {
-        let Some(slots) = self.inner.models.slots(&entry.spec.name) else { return serde_json::Map::new() };
+    fn models_of(&self, entry: &FunctionEntry) -> std::collections::BTreeMap<String, ModelSummary> {
+        let Some(slots) = self.inner.models.slots(&entry.spec.name) else { return Default::default() };
         entry
             .workers
             .iter()
-            .filter_map(|&i| {
-                let m = slots[i].as_deref()?;
-                let summary = serde_json::json!({
-                    "intercept": m.intercept, "slope": m.slope, "r2": m.r2, "samples": m.samples, "cleaning": m.cleaning,
-                    "window_end_ms": m.window_end_ms,
-                });
-                Some((self.inner.workers[i].name.clone(), summary))
+            .filter_map(|&w| {
+                let m = slots[w.index()].as_deref()?;
+                let summary = ModelSummary {
+                    line: m.line,
+                    r2: m.r2,
+                    samples: m.samples,
+                    cleaning: m.cleaning.clone(),
+                    window_end_ms: m.window_end_ms,
+                };
+                Some((self.worker_name(w).to_owned(), summary))
             })
             .collect()
     }

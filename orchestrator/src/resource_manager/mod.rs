@@ -1,30 +1,33 @@
 //! The resource manager: the orchestrator's core (dissertation 3.4).
 //!
 //! It owns the workers, the in-memory function registry, the policies, the
-//! model cache and the execution recorder, and runs the two workflows:
-//! creating a function ([`lifecycle`]) and invoking one ([`invoke`]). Data
-//! flows one way: request → prediction → policy → platform → response, and
-//! the execution row is queued for the store and the learner afterwards.
+//! model cache, the execution recorder and every background task, and runs
+//! the two workflows: creating a function ([`lifecycle`], [`training`]) and
+//! invoking one ([`invoke`]). Data flows one way: request → prediction →
+//! policy → platform → response, and the execution row is queued for the
+//! store and the learner afterwards. The HTTP layer reaches all of it only
+//! through [`Orchestrator`]'s methods.
 
 mod catalog;
 mod healing;
 mod health;
 mod invoke;
 mod lifecycle;
+mod operations;
 mod registry;
+mod tasks;
 mod training;
 
 use std::collections::{BTreeMap, HashSet};
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use tokio::task::JoinHandle;
-
 pub use self::invoke::{Invocation, InvokeError, InvokeRequest};
-pub use self::lifecycle::{CreateError, FunctionView};
+pub use self::lifecycle::CreateError;
 use self::registry::Registry;
-pub use self::training::TrainingConfig;
-use crate::config::Config;
+use self::tasks::Tasks;
+use crate::config::{Config, TrainingConfig};
 use crate::function::Tier;
 use crate::learning::learner::Learner;
 use crate::learning::{LearningConfig, ModelCache};
@@ -33,10 +36,12 @@ use crate::platform::{CREDENTIAL_SCOPES, Platform, StartError};
 use crate::recorder::Recorder;
 use crate::routing::Policies;
 use crate::store::{Store, StoreError};
+use crate::worker::{WorkerId, WorkerNames};
 
 /// One configured worker and what the router knows about it.
 #[derive(Debug)]
 pub struct Worker {
+    pub id: WorkerId,
     pub name: String,
     pub tier: Tier,
     pub platform: Arc<dyn Platform>,
@@ -70,6 +75,7 @@ pub struct Orchestrator {
 #[derive(Debug)]
 struct Inner {
     workers: Vec<Worker>,
+    names: WorkerNames,
     store: Arc<dyn Store>,
     registry: Registry,
     models: ModelCache,
@@ -82,9 +88,9 @@ struct Inner {
     training: TrainingConfig,
     learning: LearningConfig,
     catalog: catalog::Catalog,
-    background: Mutex<Vec<JoinHandle<()>>>,
+    tasks: Tasks,
     /// (worker, function) pairs being redeployed after "not deployed".
-    healing: Mutex<HashSet<(usize, String)>>,
+    healing: Mutex<HashSet<(WorkerId, String)>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -107,6 +113,7 @@ impl Orchestrator {
         for (i, w) in config.workers.iter().enumerate() {
             let platform = w.platform.build(&w.name, data_dir, config.seed.wrapping_add(i as u64))?;
             workers.push(Worker {
+                id: WorkerId(i as u16),
                 name: w.name.clone(),
                 tier: w.tier,
                 platform,
@@ -119,13 +126,15 @@ impl Orchestrator {
                 workers.iter().for_each(|w| w.platform.use_credentials(scope, &values));
             }
         }
-        let models = ModelCache::new(workers.iter().map(|w| w.name.clone()).collect());
-        let learner = Learner::start(config.learning.clone(), store.clone(), models.clone(), store.models().await?);
+        let names = WorkerNames::new(workers.iter().map(|w| w.name.clone()).collect());
+        let models = ModelCache::new(names.clone());
+        let learner = Learner::start(config.learning.clone(), store.clone(), models.clone(), names.clone(), store.models().await?);
         let orchestrator = Orchestrator {
             inner: Arc::new(Inner {
                 metrics: Metrics::new(workers.len()),
                 workers,
-                recorder: Recorder::start(store.clone(), learner.clone()),
+                recorder: Recorder::start(store.clone(), learner.clone(), names.clone()),
+                names,
                 learner,
                 store,
                 registry: Registry::default(),
@@ -136,12 +145,12 @@ impl Orchestrator {
                 training: config.training.clone(),
                 learning: config.learning.clone(),
                 catalog: catalog::Catalog::default(),
-                background: Mutex::default(),
+                tasks: Tasks::new(),
                 healing: Mutex::default(),
             }),
         };
         orchestrator.restore().await?;
-        orchestrator.spawn(health::monitor(orchestrator.clone()));
+        orchestrator.spawn(health::monitor(orchestrator.clone()), |panic| tracing::error!("the health monitor panicked: {panic}"));
         Ok(orchestrator)
     }
 
@@ -149,20 +158,9 @@ impl Orchestrator {
         &self.inner.workers
     }
 
-    pub fn metrics(&self) -> &Metrics {
-        &self.inner.metrics
-    }
-
-    pub fn recorder(&self) -> &Recorder {
-        &self.inner.recorder
-    }
-
-    pub fn store(&self) -> &Arc<dyn Store> {
-        &self.inner.store
-    }
-
-    pub fn learner(&self) -> &Learner {
-        &self.inner.learner
+    /// A worker's name, for the edges that show one.
+    pub fn worker_name(&self, worker: WorkerId) -> &str {
+        self.inner.names.name(worker)
     }
 
     /// Stores credentials and hands them to every worker, so a platform
@@ -173,18 +171,16 @@ impl Orchestrator {
         Ok(())
     }
 
-    fn spawn(&self, task: impl std::future::Future<Output = ()> + Send + 'static) {
-        let handle = tokio::spawn(task);
-        self.inner.background.lock().expect("background lock poisoned").push(handle);
+    /// Runs `task` as one of the orchestrator's own: stopped and awaited on
+    /// shutdown; a panic goes to `on_panic`.
+    fn spawn(&self, task: impl Future<Output = ()> + Send + 'static, on_panic: impl FnOnce(String) + Send + 'static) {
+        self.inner.tasks.spawn(task, on_panic);
     }
 
     /// Orderly stop: background work ends, queued execution rows are
     /// written and learned, and every worker's instances are stopped.
     pub async fn shutdown(&self) {
-        let tasks: Vec<_> = self.inner.background.lock().expect("background lock poisoned").drain(..).collect();
-        for task in tasks {
-            task.abort();
-        }
+        self.inner.tasks.shutdown().await;
         self.inner.recorder.shutdown().await;
         self.inner.learner.shutdown().await;
         for worker in &self.inner.workers {

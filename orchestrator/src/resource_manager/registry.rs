@@ -5,27 +5,38 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
+use hetfaas_api::TrainingReport;
+
 use crate::function::{FunctionSpec, FunctionState};
+use crate::worker::WorkerId;
 
 #[derive(Debug)]
 pub struct FunctionEntry {
     pub spec: FunctionSpec,
-    /// Positions of the configured workers whose tier the function supports.
-    pub workers: Vec<usize>,
+    /// The name again, shared: every execution row carries it.
+    pub name: Arc<str>,
+    /// The configured workers whose tier the function supports.
+    pub workers: Vec<WorkerId>,
     pub created_at_ms: i64,
-    state: RwLock<(FunctionState, serde_json::Value)>,
+    state: RwLock<(FunctionState, Option<TrainingReport>)>,
 }
 
 impl FunctionEntry {
-    pub fn new(spec: FunctionSpec, workers: Vec<usize>, created_at_ms: i64, state: FunctionState, training: serde_json::Value) -> Self {
-        FunctionEntry { spec, workers, created_at_ms, state: RwLock::new((state, training)) }
+    pub fn new(
+        spec: FunctionSpec,
+        workers: Vec<WorkerId>,
+        created_at_ms: i64,
+        state: FunctionState,
+        training: Option<TrainingReport>,
+    ) -> Self {
+        FunctionEntry { name: spec.name.as_str().into(), spec, workers, created_at_ms, state: RwLock::new((state, training)) }
     }
 
     pub fn state(&self) -> FunctionState {
         self.state.read().expect("function state lock poisoned").0.clone()
     }
 
-    pub fn training(&self) -> serde_json::Value {
+    pub fn training(&self) -> Option<TrainingReport> {
         self.state.read().expect("function state lock poisoned").1.clone()
     }
 
@@ -33,8 +44,8 @@ impl FunctionEntry {
         self.state.write().expect("function state lock poisoned").0 = state;
     }
 
-    pub fn set_training(&self, training: serde_json::Value) {
-        self.state.write().expect("function state lock poisoned").1 = training;
+    pub fn set_training(&self, training: TrainingReport) {
+        self.state.write().expect("function state lock poisoned").1 = Some(training);
     }
 }
 
@@ -52,6 +63,10 @@ impl Registry {
         let mut all: Vec<_> = self.functions.read().expect("registry lock poisoned").values().cloned().collect();
         all.sort_by(|a, b| (a.created_at_ms, &a.spec.name).cmp(&(b.created_at_ms, &b.spec.name)));
         all
+    }
+
+    pub fn len(&self) -> usize {
+        self.functions.read().expect("registry lock poisoned").len()
     }
 
     pub fn insert(&self, entry: Arc<FunctionEntry>) {

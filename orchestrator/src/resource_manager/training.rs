@@ -1,5 +1,5 @@
 //! The training workflow run after a function is deployed (dissertation
-//! 3.4.1, SPEC section 7):
+//! 3.4.1):
 //!
 //! 1. warm every supporting worker with one invocation;
 //! 2. minimal data: one invocation per worker at each of `minimal_sizes`;
@@ -20,91 +20,37 @@
 use std::time::Instant;
 
 use bytes::Bytes;
+use hetfaas_api::seed::stable_hash;
+use hetfaas_api::{Cluster, FunctionView, TrainingPath, TrainingReport, TransferOutcome};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::Orchestrator;
 use super::invoke::InvokeRequest;
 use super::registry::FunctionEntry;
-use super::{FunctionView, Orchestrator};
 use crate::learning::profile::{FEATURE_SIZES, features};
-use crate::learning::similarity::Decision;
-use crate::store::{ClusterRecord, StoreError};
-
-/// The `[training]` section of the configuration.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TrainingConfig {
-    #[serde(default = "default_minimal_sizes")]
-    pub minimal_sizes: Vec<u64>,
-    #[serde(default = "default_full_invocations")]
-    pub full_invocations: u64,
-    #[serde(default = "default_full_max_size")]
-    pub full_max_size: u64,
-    /// Own invocations per worker of a function trained by transfer.
-    #[serde(default = "default_transfer_invocations")]
-    pub transfer_invocations: u64,
-    /// Train the workers side by side rather than one after another. Off by
-    /// default: local workers share this machine's cores, so a call measured
-    /// while another worker runs is slower than the same call alone, and the
-    /// model would learn that contention. On suits workers on separate
-    /// machines (Lambda, Knative, a `hetfaas node` elsewhere).
-    #[serde(default)]
-    pub concurrent_workers: bool,
-}
+use crate::store::StoreError;
+use crate::worker::WorkerId;
 
 /// `n` sizes growing evenly up to `max`.
 fn growing(n: u64, max: u64) -> Vec<u64> {
     (1..=n).map(|i| (i * max / n.max(1)).max(1)).collect()
 }
 
-fn default_transfer_invocations() -> u64 {
-    10
+/// Invocations a training step made, and how many of them failed.
+#[derive(Debug, Default, Clone, Copy)]
+struct Tally {
+    invocations: u64,
+    failed: u64,
 }
 
-fn default_minimal_sizes() -> Vec<u64> {
-    std::iter::once(1).chain((1..=10).map(|i| i * 100)).collect()
-}
-fn default_full_invocations() -> u64 {
-    100
-}
-fn default_full_max_size() -> u64 {
-    1000
-}
-
-impl Default for TrainingConfig {
-    fn default() -> Self {
-        TrainingConfig {
-            minimal_sizes: default_minimal_sizes(),
-            full_invocations: default_full_invocations(),
-            full_max_size: default_full_max_size(),
-            transfer_invocations: default_transfer_invocations(),
-            concurrent_workers: false,
-        }
+impl std::ops::AddAssign for Tally {
+    fn add_assign(&mut self, other: Tally) {
+        self.invocations += other.invocations;
+        self.failed += other.failed;
     }
-}
-
-/// What training cost and produced; shown in `GET /functions/{name}`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct TrainingReport {
-    /// `full` or `transfer`.
-    pub path: String,
-    /// The function whose models were transferred.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
-    pub invocations: u64,
-    pub failed_invocations: u64,
-    pub wall_ms: f64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cluster: Option<usize>,
-    /// The feature vector (see `learning::profile`), when every worker ran it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub features: Option<Vec<f64>>,
-    /// What both similarity modes said.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub similarity: Option<Decision>,
 }
 
 impl Orchestrator {
@@ -113,41 +59,46 @@ impl Orchestrator {
         let start = Instant::now();
         let config = &self.inner.training;
         let name = &entry.spec.name;
-        let mut report = TrainingReport::default();
-        let mut rng = StdRng::seed_from_u64(self.inner.seed ^ fnv1a(name));
+        let mut rng = StdRng::seed_from_u64(self.inner.seed ^ stable_hash(name));
         let mut minimal: Vec<u64> = config.minimal_sizes.iter().copied().chain(FEATURE_SIZES).collect();
         minimal.sort_unstable();
         minimal.dedup();
+        let mut tally = Tally::default();
         for sizes in [&vec![1], &minimal] {
-            self.run_on_every_worker(entry, sizes, &mut rng, &mut report).await;
+            tally += self.run_on_every_worker(entry, sizes, &mut rng).await;
         }
         self.inner.recorder.flush().await;
-        report.features = self.features_of(entry).await;
-        report.similarity = report.features.as_ref().map(|f| self.inner.catalog.decide(name, f, &self.inner.learning.similarity));
-        report.source = report.similarity.as_ref().and_then(|d| d.source.clone()).filter(|_| entry.spec.allow_transfer);
-        let own = if report.source.is_some() { config.transfer_invocations } else { config.full_invocations };
-        self.run_on_every_worker(entry, &growing(own, config.full_max_size), &mut rng, &mut report).await;
+        let features = self.features_of(entry).await;
+        let similarity = features.as_ref().map(|f| self.inner.catalog.decide(name, f, &self.inner.learning.similarity));
+        let source = similarity.as_ref().and_then(|d| d.source.clone()).filter(|_| entry.spec.allow_transfer);
+        let own = if source.is_some() { config.transfer_invocations } else { config.full_invocations };
+        tally += self.run_on_every_worker(entry, &growing(own, config.full_max_size), &mut rng).await;
         self.inner.recorder.flush().await;
-        let workers = self.worker_names(entry);
-        let fitted = match &report.source {
-            Some(source) => self.inner.learner.transfer(name, source, workers).await,
-            None => self.inner.learner.fit(name, workers).await,
+        let fitted = match &source {
+            Some(source) => self.inner.learner.transfer(name, source, entry.workers.clone()).await,
+            None => self.inner.learner.fit(name, entry.workers.clone()).await,
         };
         if let Err(e) = fitted {
             tracing::error!(function = %name, "fitting after training failed: {e}");
         }
-        report.path = if report.source.is_some() { "transfer" } else { "full" }.into();
-        if let Some(features) = &report.features {
-            self.inner.catalog.insert(name, features.clone());
-            self.recluster().await;
-            report.cluster = self.inner.catalog.cluster_of(name);
+        let cluster = match &features {
+            Some(features) => {
+                self.inner.catalog.insert(name, features.clone());
+                self.recluster().await;
+                self.inner.catalog.cluster_of(name)
+            }
+            None => None,
+        };
+        TrainingReport {
+            path: if source.is_some() { TrainingPath::Transfer } else { TrainingPath::Full },
+            source,
+            invocations: tally.invocations,
+            failed_invocations: tally.failed,
+            wall_ms: start.elapsed().as_secs_f64() * 1000.0,
+            cluster,
+            features,
+            similarity,
         }
-        report.wall_ms = start.elapsed().as_secs_f64() * 1000.0;
-        report
-    }
-
-    fn worker_names(&self, entry: &FunctionEntry) -> Vec<String> {
-        entry.workers.iter().map(|&i| self.inner.workers[i].name.clone()).collect()
     }
 
     /// The function's feature vector from its stored executions; only for
@@ -157,12 +108,13 @@ impl Orchestrator {
             return None;
         }
         let rows = self.inner.store.executions(&entry.spec.name, None).await.ok()?;
-        features(&rows, &self.worker_names(entry))
+        let names: Vec<String> = entry.workers.iter().map(|&w| self.worker_name(w).to_owned()).collect();
+        features(&rows, &names)
     }
 
     /// Re-clusters the catalogue and stores the clusters (`PUT /cluster`
     /// does the same on demand).
-    pub async fn recluster(&self) -> Vec<ClusterRecord> {
+    pub async fn recluster(&self) -> Vec<Cluster> {
         let clusters = self.inner.catalog.recluster(self.inner.learning.similarity.clusters, self.inner.seed);
         if let Err(e) = self.inner.store.put_clusters(&clusters).await {
             tracing::error!("storing clusters failed: {e}");
@@ -173,62 +125,62 @@ impl Orchestrator {
     /// Tries transfer learning for an existing function now (`PUT
     /// /transfer/{name}`): its models are rebuilt from the most similar
     /// function's if one matches. `None` for an unknown function.
-    pub async fn transfer(&self, function: &str) -> Option<Result<(Option<Decision>, FunctionView), StoreError>> {
+    pub async fn transfer(&self, function: &str) -> Option<Result<TransferOutcome, StoreError>> {
         let entry = self.inner.registry.get(function)?;
         self.inner.recorder.flush().await;
         let features = self.features_of(&entry).await;
         let decision = features.as_ref().map(|f| self.inner.catalog.decide(function, f, &self.inner.learning.similarity));
         if let Some(source) = decision.as_ref().and_then(|d| d.source.as_deref()) {
-            if let Err(e) = self.inner.learner.transfer(function, source, self.worker_names(&entry)).await {
+            if let Err(e) = self.inner.learner.transfer(function, source, entry.workers.clone()).await {
                 return Some(Err(e));
             }
         }
-        Some(Ok((decision, self.view(&entry))))
+        Some(Ok(TransferOutcome { decision, function: self.view(&entry) }))
     }
+
     /// Invokes the function once per size on each supporting worker, one
     /// call at a time per worker; the workers take turns, or proceed side
     /// by side with `concurrent_workers`.
-    async fn run_on_every_worker(&self, entry: &FunctionEntry, sizes: &[u64], rng: &mut StdRng, report: &mut TrainingReport) {
+    async fn run_on_every_worker(&self, entry: &FunctionEntry, sizes: &[u64], rng: &mut StdRng) -> Tally {
         let events: Vec<(u64, Bytes)> = sizes.iter().map(|&s| (s, event_of_size(&entry.spec.example_inputs, s, rng))).collect();
+        let mut tally = Tally::default();
         if self.inner.training.concurrent_workers {
-            let mut tasks = tokio::task::JoinSet::new();
-            for &worker in &entry.workers {
-                let (this, events, function) = (self.clone(), events.clone(), entry.spec.name.clone());
-                tasks.spawn(async move { this.run_on_worker(&function, worker, events).await });
-            }
-            while let Some(failed) = tasks.join_next().await {
-                report.failed_invocations += failed.expect("training task panicked");
-            }
+            let runs = entry.workers.iter().map(|&w| self.run_on_worker(&entry.spec.name, w, &events));
+            futures_util::future::join_all(runs).await.into_iter().for_each(|t| tally += t);
         } else {
             for &worker in &entry.workers {
-                report.failed_invocations += self.run_on_worker(&entry.spec.name, worker, events.clone()).await;
+                tally += self.run_on_worker(&entry.spec.name, worker, &events).await;
             }
         }
-        report.invocations += (sizes.len() * entry.workers.len()) as u64;
+        tally
     }
 
-    /// Runs `events` on one worker in order; returns how many failed.
-    async fn run_on_worker(&self, function: &str, worker: usize, events: Vec<(u64, Bytes)>) -> u64 {
-        let mut failed = 0;
+    /// Runs `events` on one worker in order.
+    async fn run_on_worker(&self, function: &str, worker: WorkerId, events: &[(u64, Bytes)]) -> Tally {
+        let mut tally = Tally::default();
         for (input_size, event) in events {
-            let request =
-                InvokeRequest { function: function.to_owned(), event, input_size, policy: None, training: true, target: Some(worker) };
+            let request = InvokeRequest {
+                function: function.to_owned(),
+                event: event.clone(),
+                input_size: *input_size,
+                policy: None,
+                training: true,
+                target: Some(worker),
+            };
+            tally.invocations += 1;
             if !matches!(self.invoke(request).await, Ok(i) if i.result.is_ok()) {
-                failed += 1;
+                tally.failed += 1;
             }
         }
-        failed
+        tally
     }
-}
 
-impl Orchestrator {
     /// Refits every model of the function from its whole stored history
     /// (`PUT /train/{name}`); `None` for an unknown function.
     pub async fn retrain(&self, function: &str) -> Option<Result<FunctionView, StoreError>> {
         let entry = self.inner.registry.get(function)?;
         self.inner.recorder.flush().await;
-        let workers = entry.workers.iter().map(|&i| self.inner.workers[i].name.clone()).collect();
-        Some(self.inner.learner.fit(function, workers).await.map(|_| self.view(&entry)))
+        Some(self.inner.learner.fit(function, entry.workers.clone()).await.map(|_| self.view(&entry)))
     }
 
     /// Returns once every execution recorded so far has been learned
@@ -259,11 +211,6 @@ pub fn event_of_size(examples: &[Value], size: u64, rng: &mut StdRng) -> Bytes {
     Bytes::from(serde_json::to_vec(&event).expect("JSON values serialise"))
 }
 
-/// A stable hash of a name, so each function's inputs have their own seed.
-fn fnv1a(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -277,12 +224,5 @@ mod tests {
         assert!(event.iter().all(|v| [serde_json::json!(3), serde_json::json!(5), serde_json::json!("x")].contains(v)));
         assert_eq!(draw(1), draw(1));
         assert_eq!(&event_of_size(&[], 3, &mut StdRng::seed_from_u64(0))[..], b"[1,2,3]");
-    }
-
-    #[test]
-    fn default_sizes_follow_the_dissertation() {
-        let c = TrainingConfig::default();
-        assert_eq!(c.minimal_sizes, vec![1, 100, 200, 300, 400, 500, 600, 700, 800, 900, 1000]);
-        assert_eq!((c.full_invocations, c.full_max_size), (100, 1000));
     }
 }

@@ -1,10 +1,11 @@
 //! Routing: which worker runs a request, and which to try next if it fails.
 //!
 //! A [`Policy`] sees one [`Candidate`] per worker that supports the function
-//! and returns them in the order to try. The router (in the resource
-//! manager) moves candidates that are unhealthy or, on the edge, above the
-//! utilisation guard behind the others: they are tried only when everything
-//! else has failed, so a saturated edge still serves when it is all there is.
+//! and returns them in the order to try. [`decide`] is the whole decision
+//! the invoke path makes: the policy's order, then candidates that are
+//! unhealthy or, on the edge, above the utilisation guard moved behind the
+//! others: they are tried only when everything else has failed, so a
+//! saturated edge still serves when it is all there is.
 
 mod predicted;
 mod random;
@@ -14,15 +15,15 @@ mod tier;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+pub use hetfaas_api::PolicyKind;
 
 use crate::function::Tier;
+use crate::worker::WorkerId;
 
 /// What a policy may know about one worker for one request.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Candidate {
-    /// Position of the worker in the configuration.
-    pub worker: usize,
+    pub worker: WorkerId,
     pub tier: Tier,
     /// The learned duration for this input size, if a model exists.
     pub predicted_ms: Option<f64>,
@@ -38,46 +39,28 @@ pub trait Policy: Send + Sync + std::fmt::Debug {
     fn rank(&self, candidates: &[Candidate], order: &mut Vec<Candidate>);
 }
 
-/// The policies a configuration or a request can name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum PolicyKind {
-    /// Shortest predicted duration (the dissertation's rule, 3.4.2).
-    Predicted,
-    EdgeOnly,
-    CloudOnly,
-    RoundRobin,
-    /// Uniformly random, from the configured seed.
-    Random,
+/// Builds the policy of a kind; `seed` makes `random` reproducible.
+fn build(kind: PolicyKind, seed: u64) -> Arc<dyn Policy> {
+    match kind {
+        PolicyKind::Predicted => Arc::new(predicted::Predicted),
+        PolicyKind::EdgeOnly => Arc::new(tier::SingleTier(Tier::Edge)),
+        PolicyKind::CloudOnly => Arc::new(tier::SingleTier(Tier::Cloud)),
+        PolicyKind::RoundRobin => Arc::new(round_robin::RoundRobin::default()),
+        PolicyKind::Random => Arc::new(random::Random::new(seed)),
+    }
 }
 
-impl PolicyKind {
-    pub const ALL: [PolicyKind; 5] =
-        [PolicyKind::Predicted, PolicyKind::EdgeOnly, PolicyKind::CloudOnly, PolicyKind::RoundRobin, PolicyKind::Random];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PolicyKind::Predicted => "predicted",
-            PolicyKind::EdgeOnly => "edge-only",
-            PolicyKind::CloudOnly => "cloud-only",
-            PolicyKind::RoundRobin => "round-robin",
-            PolicyKind::Random => "random",
-        }
+/// The order to try the candidates in: `policy`'s, with unusable ones
+/// moved behind the usable (stably, so the policy's order holds within
+/// each group). A pinned request (`policy` = `None`) keeps the candidates'
+/// own order. Writes into `order`, which the caller may reuse.
+pub fn decide(policy: Option<&dyn Policy>, candidates: &[Candidate], order: &mut Vec<Candidate>) {
+    order.clear();
+    match policy {
+        Some(policy) => policy.rank(candidates, order),
+        None => order.extend_from_slice(candidates),
     }
-
-    pub fn parse(name: &str) -> Option<PolicyKind> {
-        PolicyKind::ALL.into_iter().find(|k| k.as_str() == name)
-    }
-
-    fn build(self, seed: u64) -> Arc<dyn Policy> {
-        match self {
-            PolicyKind::Predicted => Arc::new(predicted::Predicted),
-            PolicyKind::EdgeOnly => Arc::new(tier::SingleTier(Tier::Edge)),
-            PolicyKind::CloudOnly => Arc::new(tier::SingleTier(Tier::Cloud)),
-            PolicyKind::RoundRobin => Arc::new(round_robin::RoundRobin::default()),
-            PolicyKind::Random => Arc::new(random::Random::new(seed)),
-        }
-    }
+    order.sort_by_key(|c| !c.usable);
 }
 
 /// Every policy, built once, with the configured default. Requests may pick
@@ -91,7 +74,7 @@ pub struct Policies {
 
 impl Policies {
     pub fn new(default: PolicyKind, seed: u64) -> Policies {
-        Policies { default, all: PolicyKind::ALL.into_iter().map(|k| (k, k.build(seed))).collect() }
+        Policies { default, all: PolicyKind::ALL.into_iter().map(|k| (k, build(k, seed))).collect() }
     }
 
     pub fn get(&self, kind: Option<PolicyKind>) -> &dyn Policy {
@@ -106,14 +89,34 @@ fn edge_first(a: &Candidate, b: &Candidate) -> std::cmp::Ordering {
     (a.tier == Tier::Cloud, a.worker).cmp(&(b.tier == Tier::Cloud, b.worker))
 }
 
-#[cfg(test)]
-pub(crate) fn candidates(spec: &[(Tier, Option<f64>, bool)]) -> Vec<Candidate> {
-    spec.iter().enumerate().map(|(worker, &(tier, predicted_ms, usable))| Candidate { worker, tier, predicted_ms, usable }).collect()
+/// Candidates from (tier, prediction, usable), numbered in order: for the
+/// policies' unit tests and the routing bench.
+pub fn candidates(spec: &[(Tier, Option<f64>, bool)]) -> Vec<Candidate> {
+    spec.iter()
+        .enumerate()
+        .map(|(i, &(tier, predicted_ms, usable))| Candidate { worker: WorkerId(i as u16), tier, predicted_ms, usable })
+        .collect()
 }
 
 #[cfg(test)]
 pub(crate) fn ranked(policy: &dyn Policy, cands: &[Candidate]) -> Vec<usize> {
     let mut order = Vec::new();
     policy.rank(cands, &mut order);
-    order.iter().map(|c| c.worker).collect()
+    order.iter().map(|c| c.worker.index()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::function::Tier::{Cloud, Edge};
+
+    #[test]
+    fn unusable_workers_go_last_in_the_policys_order() {
+        let c = candidates(&[(Edge, Some(1.0), false), (Cloud, Some(50.0), true), (Edge, Some(2.0), true)]);
+        let mut order = Vec::new();
+        decide(Some(&predicted::Predicted), &c, &mut order);
+        assert_eq!(order.iter().map(|c| c.worker.index()).collect::<Vec<_>>(), vec![2, 1, 0]);
+        decide(None, &c[..1], &mut order);
+        assert_eq!(order.len(), 1, "a pinned request keeps its one candidate, usable or not");
+    }
 }

@@ -1,9 +1,10 @@
 //! The store: every component reads and writes persistent state through the
 //! [`Store`] trait, never through a database client directly.
 //!
-//! Entities (SPEC section 5): functions, executions (one row per
-//! invocation), models (one per function × worker, as plain numbers),
-//! clusters, and credentials (write-mostly; never returned by the API).
+//! Entities: functions, executions (one row per invocation, the wire
+//! contract's [`Execution`]), models (one per function × worker, as plain
+//! numbers), clusters, and credentials (write-mostly; never returned by
+//! the API).
 //! The invoke path does not read the store: it works from in-memory copies
 //! and hands execution rows to a background writer.
 
@@ -16,6 +17,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+pub use hetfaas_api::{Cluster, Execution};
+use hetfaas_api::{Line, TrainingReport};
 use serde::{Deserialize, Serialize};
 
 use crate::function::{FunctionSpec, FunctionState};
@@ -26,52 +29,36 @@ pub struct StoredFunction {
     pub spec: FunctionSpec,
     pub state: FunctionState,
     pub created_at_ms: i64,
-    /// How the function was trained (path, source, invocations, wall time);
-    /// free-form so the learning side can grow it without a migration.
-    pub training: serde_json::Value,
+    /// How the function was trained; none until training has finished.
+    pub training: Option<TrainingReport>,
 }
 
-/// One invocation, as the learning side and the experiments see it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ExecutionRecord {
-    pub function: String,
-    pub worker: String,
-    pub input_size: u64,
-    /// Orchestrator → worker → orchestrator, network included (SPEC 3).
-    pub duration_ms: f64,
-    pub success: bool,
-    pub error: Option<String>,
-    /// Each worker's predicted duration when the decision was made.
-    pub predicted_ms: BTreeMap<String, f64>,
-    pub policy: String,
-    /// Unix time in milliseconds when the request was sent to the worker.
-    pub started_at_ms: i64,
-    pub cold: bool,
-    /// Issued by the training workflow rather than by a user.
-    pub training: bool,
-    pub cpu_ms: Option<f64>,
-    pub maxrss_kb: Option<u64>,
+/// Reads a stored training report. `{}` is how a function not yet trained
+/// was stored before the report was typed, and reads as none.
+pub(crate) fn training_from_json(text: &str) -> Result<Option<TrainingReport>, serde_json::Error> {
+    match serde_json::from_str::<serde_json::Value>(text)? {
+        serde_json::Value::Object(o) if o.is_empty() => Ok(None),
+        value => serde_json::from_value(value),
+    }
 }
 
+/// A successful warm row of function `f`, for unit tests.
 #[cfg(test)]
-impl ExecutionRecord {
-    /// A successful warm row of function `f`, for unit tests.
-    pub(crate) fn sample(worker: &str, input_size: u64, duration_ms: f64, started_at_ms: i64) -> ExecutionRecord {
-        ExecutionRecord {
-            function: "f".into(),
-            worker: worker.into(),
-            input_size,
-            duration_ms,
-            success: true,
-            error: None,
-            predicted_ms: BTreeMap::new(),
-            policy: "predicted".into(),
-            started_at_ms,
-            cold: false,
-            training: false,
-            cpu_ms: None,
-            maxrss_kb: None,
-        }
+pub(crate) fn sample_execution(worker: &str, input_size: u64, duration_ms: f64, started_at_ms: i64) -> Execution {
+    Execution {
+        function: "f".into(),
+        worker: worker.into(),
+        input_size,
+        duration_ms,
+        success: true,
+        error: None,
+        predicted_ms: BTreeMap::new(),
+        policy: hetfaas_api::PolicyKind::Predicted,
+        started_at_ms,
+        cold: false,
+        training: false,
+        cpu_ms: None,
+        maxrss_kb: None,
     }
 }
 
@@ -80,8 +67,7 @@ impl ExecutionRecord {
 pub struct ModelRecord {
     pub function: String,
     pub worker: String,
-    pub intercept: f64,
-    pub slope: f64,
+    pub line: Line,
     pub samples: u64,
     pub r2: f64,
     pub cleaning: String,
@@ -90,14 +76,6 @@ pub struct ModelRecord {
     /// Learner state beyond the line itself (for example sufficient
     /// statistics), so incremental learning resumes after a restart.
     pub state: serde_json::Value,
-}
-
-/// One K-means cluster of functions.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ClusterRecord {
-    pub id: u32,
-    pub centroid: Vec<f64>,
-    pub members: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -116,23 +94,23 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn insert_function(&self, function: &StoredFunction) -> Result<(), StoreError>;
     /// Replaces a function's stored state and training information.
     async fn update_function(&self, function: &StoredFunction) -> Result<(), StoreError>;
-    async fn function(&self, name: &str) -> Result<Option<StoredFunction>, StoreError>;
     async fn functions(&self) -> Result<Vec<StoredFunction>, StoreError>;
     /// Deletes a function with its executions and models; false if absent.
     async fn delete_function(&self, name: &str) -> Result<bool, StoreError>;
 
     /// Appends a batch of execution rows in one transaction.
-    async fn append_executions(&self, rows: &[ExecutionRecord]) -> Result<(), StoreError>;
+    async fn append_executions(&self, rows: &[Execution]) -> Result<(), StoreError>;
     /// A function's executions in insertion order, optionally for one worker.
-    async fn executions(&self, function: &str, worker: Option<&str>) -> Result<Vec<ExecutionRecord>, StoreError>;
-    async fn count_executions(&self) -> Result<u64, StoreError>;
+    async fn executions(&self, function: &str, worker: Option<&str>) -> Result<Vec<Execution>, StoreError>;
+    /// Up to `limit` of a function's executions from the `offset`-th on,
+    /// in insertion order.
+    async fn executions_page(&self, function: &str, offset: u64, limit: u64) -> Result<Vec<Execution>, StoreError>;
 
     async fn put_model(&self, model: &ModelRecord) -> Result<(), StoreError>;
     async fn models(&self) -> Result<Vec<ModelRecord>, StoreError>;
 
     /// Replaces the whole clustering.
-    async fn put_clusters(&self, clusters: &[ClusterRecord]) -> Result<(), StoreError>;
-    async fn clusters(&self) -> Result<Vec<ClusterRecord>, StoreError>;
+    async fn put_clusters(&self, clusters: &[Cluster]) -> Result<(), StoreError>;
 
     /// Replaces the credentials of one scope (for example `aws`).
     async fn put_credentials(&self, scope: &str, values: &BTreeMap<String, String>) -> Result<(), StoreError>;

@@ -15,11 +15,13 @@ use futures_util::{StreamExt, TryStreamExt};
 use scylla::client::session::Session;
 use scylla::client::session_builder::SessionBuilder;
 use scylla::statement::prepared::PreparedStatement;
-use scylla::value::{Counter, CqlValue, Row};
+use scylla::value::{CqlValue, Row};
 use serde::{Deserialize, Serialize};
 
 use self::schema::*;
-use super::{ClusterRecord, ExecutionRecord, ModelRecord, Store, StoreError, StoredFunction};
+use hetfaas_api::{Line, PolicyKind};
+
+use super::{Cluster, Execution, ModelRecord, Store, StoreError, StoredFunction};
 
 /// The `[store]` settings of `kind = "scylla"`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -68,14 +70,11 @@ struct Statements {
     insert_bucket: PreparedStatement,
     select_buckets: PreparedStatement,
     delete_buckets: PreparedStatement,
-    count_executions: PreparedStatement,
-    select_count: PreparedStatement,
     upsert_model: PreparedStatement,
     select_models: PreparedStatement,
     delete_models: PreparedStatement,
     delete_clusters: PreparedStatement,
     insert_cluster: PreparedStatement,
-    select_clusters: PreparedStatement,
     upsert_credentials: PreparedStatement,
     select_credentials: PreparedStatement,
 }
@@ -140,14 +139,11 @@ impl Statements {
             insert_bucket: p(INSERT_BUCKET).await?,
             select_buckets: p(SELECT_BUCKETS).await?,
             delete_buckets: p(DELETE_BUCKETS).await?,
-            count_executions: p(COUNT_EXECUTIONS).await?,
-            select_count: p(SELECT_COUNT).await?,
             upsert_model: p(UPSERT_MODEL).await?,
             select_models: p(SELECT_MODELS).await?,
             delete_models: p(DELETE_MODELS).await?,
             delete_clusters: p(DELETE_CLUSTERS).await?,
             insert_cluster: p(INSERT_CLUSTER).await?,
-            select_clusters: p(SELECT_CLUSTERS).await?,
             upsert_credentials: p(UPSERT_CREDENTIALS).await?,
             select_credentials: p(SELECT_CREDENTIALS).await?,
         })
@@ -157,7 +153,8 @@ impl Statements {
 fn function_values(f: &StoredFunction) -> Result<(String, String, String, i64, String), StoreError> {
     let spec = serde_json::to_string(&f.spec).map_err(corrupt)?;
     let state = serde_json::to_string(&f.state).map_err(corrupt)?;
-    Ok((f.spec.name.clone(), spec, state, f.created_at_ms, f.training.to_string()))
+    let training = serde_json::to_string(&f.training).map_err(corrupt)?;
+    Ok((f.spec.name.clone(), spec, state, f.created_at_ms, training))
 }
 
 fn function_from((spec, state, created_at_ms, training): FunctionRow) -> Result<StoredFunction, StoreError> {
@@ -165,13 +162,14 @@ fn function_from((spec, state, created_at_ms, training): FunctionRow) -> Result<
         spec: serde_json::from_str(&spec).map_err(corrupt)?,
         state: serde_json::from_str(&state).map_err(corrupt)?,
         created_at_ms,
-        training: serde_json::from_str(&training).map_err(corrupt)?,
+        training: super::training_from_json(&training).map_err(corrupt)?,
     })
 }
 
-fn execution_from(function: &str, row: ExecutionRow) -> ExecutionRecord {
+fn execution_from(function: &str, row: ExecutionRow) -> Result<Execution, StoreError> {
     let (worker, input_size, duration_ms, success, error, predicted_ms, policy, started_at_ms, cold, training, cpu_ms, maxrss_kb) = row;
-    ExecutionRecord {
+    let policy = PolicyKind::parse(&policy).ok_or_else(|| StoreError::Corrupt(format!("unknown policy {policy:?}")))?;
+    Ok(Execution {
         function: function.to_owned(),
         worker,
         input_size: input_size.max(0) as u64,
@@ -185,7 +183,7 @@ fn execution_from(function: &str, row: ExecutionRow) -> ExecutionRecord {
         training,
         cpu_ms,
         maxrss_kb: maxrss_kb.map(|k| k.max(0) as u64),
-    }
+    })
 }
 
 #[async_trait]
@@ -203,16 +201,12 @@ impl Store for ScyllaStore {
         self.run(&self.s.update_function, function_values(function)?).await
     }
 
-    async fn function(&self, name: &str) -> Result<Option<StoredFunction>, StoreError> {
-        self.rows::<FunctionRow>(&self.s.select_function, (name,)).await?.into_iter().next().map(function_from).transpose()
-    }
-
     async fn functions(&self) -> Result<Vec<StoredFunction>, StoreError> {
         self.rows::<FunctionRow>(&self.s.select_functions, ()).await?.into_iter().map(function_from).collect()
     }
 
     async fn delete_function(&self, name: &str) -> Result<bool, StoreError> {
-        let existed = self.function(name).await?.is_some();
+        let existed = !self.rows::<FunctionRow>(&self.s.select_function, (name,)).await?.is_empty();
         for bucket in self.buckets(name).await? {
             self.run(&self.s.delete_executions, (name, bucket)).await?;
         }
@@ -224,13 +218,13 @@ impl Store for ScyllaStore {
 
     /// Rows go out concurrently; a row's partition is its function and
     /// time bucket. Not atomic across rows, unlike SQLite's transaction.
-    async fn append_executions(&self, rows: &[ExecutionRecord]) -> Result<(), StoreError> {
+    async fn append_executions(&self, rows: &[Execution]) -> Result<(), StoreError> {
         let writes = rows.iter().map(|r| async move {
             let bucket = bucket(r.started_at_ms, self.bucket_hours);
             let id = rand::random::<i64>();
             let values = (
                 (&r.function, bucket, r.started_at_ms, id, &r.worker, r.input_size as i64, r.duration_ms, r.success),
-                (&r.error, &r.predicted_ms, &r.policy, r.cold, r.training, r.cpu_ms, r.maxrss_kb.map(|k| k as i64)),
+                (&r.error, &r.predicted_ms, r.policy.as_str(), r.cold, r.training, r.cpu_ms, r.maxrss_kb.map(|k| k as i64)),
             );
             let ((function, bucket, started, id, worker, size, duration, success), (error, predicted, policy, cold, training, cpu, rss)) =
                 values;
@@ -238,30 +232,39 @@ impl Store for ScyllaStore {
             self.run(&self.s.insert_execution, row).await?;
             self.run(&self.s.insert_bucket, (&r.function, bucket)).await
         });
-        futures_util::future::try_join_all(writes).await?;
-        self.run(&self.s.count_executions, (Counter(rows.len() as i64),)).await
+        futures_util::future::try_join_all(writes).await.map(drop)
     }
 
-    async fn executions(&self, function: &str, worker: Option<&str>) -> Result<Vec<ExecutionRecord>, StoreError> {
+    async fn executions(&self, function: &str, worker: Option<&str>) -> Result<Vec<Execution>, StoreError> {
         let mut out = Vec::new();
         for bucket in self.buckets(function).await? {
-            let rows = self.rows::<ExecutionRow>(&self.s.select_executions, (function, bucket)).await?;
-            out.extend(rows.into_iter().map(|r| execution_from(function, r)).filter(|r| worker.is_none_or(|w| r.worker == w)));
+            for row in self.rows::<ExecutionRow>(&self.s.select_executions, (function, bucket)).await? {
+                let row = execution_from(function, row)?;
+                if worker.is_none_or(|w| row.worker == w) {
+                    out.push(row);
+                }
+            }
         }
         Ok(out)
     }
 
-    async fn count_executions(&self) -> Result<u64, StoreError> {
-        let count = self.rows::<(Counter,)>(&self.s.select_count, ()).await?;
-        Ok(count.first().map_or(0, |(c,)| c.0.max(0) as u64))
+    /// Reads the function's rows and keeps the page: a function's history
+    /// is ordered by time bucket and start, not by a global row number.
+    async fn executions_page(&self, function: &str, offset: u64, limit: u64) -> Result<Vec<Execution>, StoreError> {
+        let rows = self.executions(function, None).await?;
+        Ok(rows
+            .into_iter()
+            .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+            .take(usize::try_from(limit).unwrap_or(usize::MAX))
+            .collect())
     }
 
     async fn put_model(&self, m: &ModelRecord) -> Result<(), StoreError> {
         let values = (
             &m.function,
             &m.worker,
-            m.intercept,
-            m.slope,
+            m.line.intercept,
+            m.line.slope,
             m.samples as i64,
             m.r2,
             &m.cleaning,
@@ -280,8 +283,7 @@ impl Store for ScyllaStore {
                 Ok(ModelRecord {
                     function,
                     worker,
-                    intercept,
-                    slope,
+                    line: Line { intercept, slope },
                     samples: samples.max(0) as u64,
                     r2,
                     cleaning,
@@ -293,17 +295,12 @@ impl Store for ScyllaStore {
             .collect()
     }
 
-    async fn put_clusters(&self, clusters: &[ClusterRecord]) -> Result<(), StoreError> {
+    async fn put_clusters(&self, clusters: &[Cluster]) -> Result<(), StoreError> {
         self.run(&self.s.delete_clusters, ()).await?;
         for c in clusters {
             self.run(&self.s.insert_cluster, (c.id as i32, &c.centroid, &c.members)).await?;
         }
         Ok(())
-    }
-
-    async fn clusters(&self) -> Result<Vec<ClusterRecord>, StoreError> {
-        let rows = self.rows::<(i32, Vec<f64>, Vec<String>)>(&self.s.select_clusters, ()).await?;
-        Ok(rows.into_iter().map(|(id, centroid, members)| ClusterRecord { id: id.max(0) as u32, centroid, members }).collect())
     }
 
     async fn put_credentials(&self, scope: &str, values: &BTreeMap<String, String>) -> Result<(), StoreError> {

@@ -11,7 +11,9 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::{ClusterRecord, ExecutionRecord, ModelRecord, Store, StoreError, StoredFunction};
+use hetfaas_api::PolicyKind;
+
+use super::{Cluster, Execution, ModelRecord, Store, StoreError, StoredFunction};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS functions (
@@ -77,7 +79,7 @@ fn to_json<T: serde::Serialize>(value: &T) -> String {
 }
 
 fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> rusqlite::Result<T> {
-    serde_json::from_str(text).map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
+    serde_json::from_str(text).map_err(corrupt)
 }
 
 impl SqliteStore {
@@ -116,17 +118,22 @@ impl SqliteStore {
     }
 }
 
+/// A stored text that does not decode as `T`.
+fn corrupt(e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+}
+
 fn function_row(row: &Row<'_>) -> rusqlite::Result<StoredFunction> {
     Ok(StoredFunction {
         spec: from_json(&row.get::<_, String>(0)?)?,
         state: from_json(&row.get::<_, String>(1)?)?,
         created_at_ms: row.get(2)?,
-        training: from_json(&row.get::<_, String>(3)?)?,
+        training: super::training_from_json(&row.get::<_, String>(3)?).map_err(corrupt)?,
     })
 }
 
-fn execution_row(row: &Row<'_>) -> rusqlite::Result<ExecutionRecord> {
-    Ok(ExecutionRecord {
+fn execution_row(row: &Row<'_>) -> rusqlite::Result<Execution> {
+    Ok(Execution {
         function: row.get(0)?,
         worker: row.get(1)?,
         input_size: row.get::<_, i64>(2)? as u64,
@@ -134,7 +141,10 @@ fn execution_row(row: &Row<'_>) -> rusqlite::Result<ExecutionRecord> {
         success: row.get(4)?,
         error: row.get(5)?,
         predicted_ms: from_json(&row.get::<_, String>(6)?)?,
-        policy: row.get(7)?,
+        policy: {
+            let name = row.get::<_, String>(7)?;
+            PolicyKind::parse(&name).ok_or_else(|| corrupt(std::io::Error::other(format!("unknown policy {name:?}"))))?
+        },
         started_at_ms: row.get(8)?,
         cold: row.get(9)?,
         training: row.get(10)?,
@@ -147,8 +157,7 @@ fn model_row(row: &Row<'_>) -> rusqlite::Result<ModelRecord> {
     Ok(ModelRecord {
         function: row.get(0)?,
         worker: row.get(1)?,
-        intercept: row.get(2)?,
-        slope: row.get(3)?,
+        line: hetfaas_api::Line { intercept: row.get(2)?, slope: row.get(3)? },
         samples: row.get::<_, i64>(4)? as u64,
         r2: row.get(5)?,
         cleaning: row.get(6)?,
@@ -187,11 +196,6 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn function(&self, name: &str) -> Result<Option<StoredFunction>, StoreError> {
-        let name = name.to_owned();
-        self.with(move |c| c.query_row(&format!("{FUNCTION_COLUMNS} WHERE name = ?1"), [name], function_row).optional()).await
-    }
-
     async fn functions(&self) -> Result<Vec<StoredFunction>, StoreError> {
         self.with(|c| c.prepare(&format!("{FUNCTION_COLUMNS} ORDER BY created_at_ms, name"))?.query_map([], function_row)?.collect()).await
     }
@@ -209,7 +213,7 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn append_executions(&self, rows: &[ExecutionRecord]) -> Result<(), StoreError> {
+    async fn append_executions(&self, rows: &[Execution]) -> Result<(), StoreError> {
         let rows = rows.to_vec();
         self.with(move |c| {
             let tx = c.transaction()?;
@@ -227,7 +231,7 @@ impl Store for SqliteStore {
                         r.success,
                         r.error,
                         to_json(&r.predicted_ms),
-                        r.policy,
+                        r.policy.as_str(),
                         r.started_at_ms,
                         r.cold,
                         r.training,
@@ -241,7 +245,7 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn executions(&self, function: &str, worker: Option<&str>) -> Result<Vec<ExecutionRecord>, StoreError> {
+    async fn executions(&self, function: &str, worker: Option<&str>) -> Result<Vec<Execution>, StoreError> {
         let (function, worker) = (function.to_owned(), worker.map(str::to_owned));
         self.with(move |c| {
             let sql = format!("{EXECUTION_COLUMNS} WHERE function = ?1 AND (?2 IS NULL OR worker = ?2) ORDER BY id");
@@ -250,8 +254,14 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn count_executions(&self) -> Result<u64, StoreError> {
-        self.with(|c| c.query_row("SELECT COUNT(*) FROM executions", [], |r| r.get::<_, i64>(0).map(|n| n as u64))).await
+    async fn executions_page(&self, function: &str, offset: u64, limit: u64) -> Result<Vec<Execution>, StoreError> {
+        let function = function.to_owned();
+        let (offset, limit) = (i64::try_from(offset).unwrap_or(i64::MAX), i64::try_from(limit).unwrap_or(i64::MAX));
+        self.with(move |c| {
+            let sql = format!("{EXECUTION_COLUMNS} WHERE function = ?1 ORDER BY id LIMIT ?2 OFFSET ?3");
+            c.prepare_cached(&sql)?.query_map(params![function, limit, offset], execution_row)?.collect()
+        })
+        .await
     }
 
     async fn put_model(&self, m: &ModelRecord) -> Result<(), StoreError> {
@@ -263,8 +273,8 @@ impl Store for SqliteStore {
                 params![
                     m.function,
                     m.worker,
-                    m.intercept,
-                    m.slope,
+                    m.line.intercept,
+                    m.line.slope,
                     m.samples as i64,
                     m.r2,
                     m.cleaning,
@@ -290,7 +300,7 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn put_clusters(&self, clusters: &[ClusterRecord]) -> Result<(), StoreError> {
+    async fn put_clusters(&self, clusters: &[Cluster]) -> Result<(), StoreError> {
         let clusters = clusters.to_vec();
         self.with(move |c| {
             let tx = c.transaction()?;
@@ -302,21 +312,6 @@ impl Store for SqliteStore {
                 )?;
             }
             tx.commit()
-        })
-        .await
-    }
-
-    async fn clusters(&self) -> Result<Vec<ClusterRecord>, StoreError> {
-        self.with(|c| {
-            c.prepare("SELECT id, centroid, members FROM clusters ORDER BY id")?
-                .query_map([], |r| {
-                    Ok(ClusterRecord {
-                        id: r.get(0)?,
-                        centroid: from_json(&r.get::<_, String>(1)?)?,
-                        members: from_json(&r.get::<_, String>(2)?)?,
-                    })
-                })?
-                .collect()
         })
         .await
     }

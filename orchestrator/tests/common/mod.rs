@@ -1,22 +1,26 @@
 //! Shared helpers: a real server on an ephemeral port with real `python3`
-//! workers, and a small client for its API.
+//! workers, reached through the typed client of `hetfaas-api` (and a raw
+//! HTTP client for requests that are malformed on purpose).
 #![allow(dead_code)] // each test binary uses its own subset
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use hetfaas::config::{Config, WorkerConfig};
+use hetfaas::config::{Config, TrainingConfig, WorkerConfig};
 use hetfaas::function::Tier;
 use hetfaas::platform::PlatformConfig;
+use hetfaas::platform::lambda_wire::NodeHealth;
 use hetfaas::platform::local::LocalConfig;
 use hetfaas::platform::local::network::NetworkConfig;
-use hetfaas::resource_manager::TrainingConfig;
 use hetfaas::server::Server;
-use serde_json::{Value, json};
+use hetfaas_api::{ErrorBody, FunctionSpec, FunctionView, Invoked, PolicyKind, State, WorkerHealth};
 
 pub struct TestServer {
     pub server: Option<Server>,
     pub base: String,
+    /// The typed client, as any user of the API.
+    pub api: hetfaas_api::Client,
+    /// A raw client, for requests the typed one would not send.
     pub client: reqwest::Client,
     pub dir: tempfile::TempDir,
 }
@@ -57,6 +61,11 @@ pub fn config(dir: &Path, workers: Vec<WorkerConfig>) -> Config {
     }
 }
 
+/// A function for both tiers with a 5 s timeout and a small example.
+pub fn spec(name: &str, source: &str) -> FunctionSpec {
+    FunctionSpec { example_inputs: vec![serde_json::json!([1, 2, 3])], timeout_s: 5, ..FunctionSpec::new(name, source) }
+}
+
 impl TestServer {
     pub async fn start(workers: Vec<WorkerConfig>) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
@@ -65,9 +74,11 @@ impl TestServer {
     }
 
     pub async fn start_with(config: Config, dir: tempfile::TempDir) -> TestServer {
+        let token = config.effective_admin_token();
         let server = Server::start(&config).await.expect("server starts");
         let base = format!("http://{}", server.addr());
-        TestServer { server: Some(server), base, client: reqwest::Client::new(), dir }
+        let api = hetfaas_api::Client::new(&base).with_token(token);
+        TestServer { server: Some(server), base, api, client: reqwest::Client::new(), dir }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -81,90 +92,48 @@ impl TestServer {
         }
     }
 
-    pub async fn post_json(&self, path: &str, body: &Value) -> (u16, Value) {
-        let response = self.client.post(self.url(path)).json(body).send().await.unwrap();
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
+    /// Sends `body` as it is; returns the status and the error body, if any.
+    pub async fn post_raw(&self, path: &str, body: impl Into<reqwest::Body>) -> (u16, Option<ErrorBody>) {
+        let response = self.client.post(self.url(path)).body(body).send().await.unwrap();
+        (response.status().as_u16(), response.json().await.ok())
     }
 
-    pub async fn get(&self, path: &str) -> (u16, Value) {
-        let response = self.client.get(self.url(path)).send().await.unwrap();
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
+    /// Posts JSON; returns the status and the error body, if any.
+    pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> (u16, Option<ErrorBody>) {
+        self.post_raw(path, serde_json::to_vec(body).unwrap()).await
     }
 
     /// Creates a function from source and waits until it is ready.
-    pub async fn create(&self, name: &str, source: &str) -> Value {
-        self.create_spec(json!({
-            "name": name, "source_code": source, "edge_supported": true, "cloud_supported": true,
-            "example_inputs": [[1, 2, 3]], "timeout_s": 5,
-        }))
-        .await
+    pub async fn create(&self, name: &str, source: &str) -> FunctionView {
+        self.create_spec(spec(name, source)).await
     }
 
-    pub async fn create_spec(&self, spec: Value) -> Value {
-        let name = spec["name"].as_str().unwrap().to_owned();
-        let (status, body) = self.post_json("/functions", &spec).await;
-        assert_eq!(status, 202, "create answers at once: {body}");
-        self.wait_state(&name, &["ready", "failed"]).await
+    /// Creates a function and waits until it is ready or failed.
+    pub async fn create_spec(&self, spec: FunctionSpec) -> FunctionView {
+        self.api.create(&spec).await.expect("create answers at once");
+        self.api.wait_settled(&spec.name, Duration::from_secs(120)).await.unwrap()
     }
 
-    pub async fn wait_state(&self, name: &str, states: &[&str]) -> Value {
+    /// Waits (at most a minute, a hang guard) until `name` is in one of `states`.
+    pub async fn wait_state(&self, name: &str, states: &[State]) -> FunctionView {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            let (_, body) = self.get(&format!("/functions/{name}")).await;
-            if states.contains(&body["state"].as_str().unwrap_or_default()) {
-                return body;
+            let view = self.api.function(name).await.unwrap();
+            if states.contains(&view.state) {
+                return view;
             }
-            assert!(Instant::now() < deadline, "{name} never reached {states:?}: {body}");
+            assert!(Instant::now() < deadline, "{name} never reached {states:?}: {view:?}");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 
-    /// Invokes with a raw body and an optional policy; returns status,
-    /// the worker header and the JSON body.
-    pub async fn invoke(&self, name: &str, body: &str, policy: Option<&str>) -> Invoked {
-        let mut request = self.client.post(self.url(&format!("/functions/{name}/invoke"))).body(body.to_owned());
-        if let Some(policy) = policy {
-            request = request.header("x-hetfaas-policy", policy);
-        }
-        let response = request.send().await.unwrap();
-        let header = |n: &str| response.headers().get(n).map(|v| v.to_str().unwrap().to_owned());
-        let (worker, predicted, duration) = (header("x-hetfaas-worker"), header("x-hetfaas-predicted-ms"), header("x-hetfaas-duration-ms"));
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap();
-        Invoked {
-            status,
-            worker,
-            predicted,
-            duration_ms: duration.map(|d| d.parse().unwrap()),
-            body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        }
+    /// Invokes with a raw body and an optional policy.
+    pub async fn invoke(&self, name: &str, body: &str, policy: Option<PolicyKind>) -> Invoked {
+        self.api.invoke(name, body.to_owned(), policy).await.unwrap()
     }
 }
 
-#[derive(Debug)]
-pub struct Invoked {
-    pub status: u16,
-    pub worker: Option<String>,
-    pub predicted: Option<String>,
-    pub duration_ms: Option<f64>,
-    pub body: Value,
-}
-
 pub const SQUARES: &str = "def handler(event, context):\n    return [x * x for x in event]\n";
-
-/// Reads an `x-hetfaas-predicted-ms` header: `worker=ms` pairs.
-pub fn parse_predictions(header: &str) -> Vec<(String, f64)> {
-    header
-        .split(',')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (worker, ms) = pair.split_once('=').expect("worker=ms");
-            (worker.to_owned(), ms.parse().expect("a number"))
-        })
-        .collect()
-}
 
 /// Says, past the test harness's output capture, that a test did not run
 /// and why, so `cargo test 2>&1 | grep SKIPPED` lists what was not tested.
@@ -178,11 +147,11 @@ pub fn skipped(test: &str, why: &str) {
 pub async fn until_in_flight(addr: std::net::SocketAddr, function: &str, n: usize) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let health: Value = reqwest::get(format!("http://{addr}/healthz")).await.unwrap().json().await.unwrap();
-        if health["in_flight"][function].as_u64() == Some(n as u64) {
+        let health: NodeHealth = reqwest::get(format!("http://{addr}/healthz")).await.unwrap().json().await.unwrap();
+        if health.in_flight.get(function) == Some(&n) {
             return;
         }
-        assert!(Instant::now() < deadline, "{function} never had {n} calls in flight: {health}");
+        assert!(Instant::now() < deadline, "{function} never had {n} calls in flight: {health:?}");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
@@ -230,9 +199,8 @@ pub fn real_infrastructure(test: &str, vars: &[&str]) -> Option<Vec<String>> {
 }
 
 /// A worker's entry in `GET /healthz`.
-pub async fn worker_health(server: &TestServer, worker: &str) -> Value {
-    let (_, health) = server.get("/healthz").await;
-    health["workers"].as_array().unwrap().iter().find(|w| w["name"] == worker).unwrap().clone()
+pub async fn worker_health(server: &TestServer, worker: &str) -> WorkerHealth {
+    server.api.health().await.unwrap().workers.into_iter().find(|w| w.name == worker).unwrap()
 }
 
 /// Waits until `worker`'s CPU utilisation satisfies `condition` (the
@@ -240,7 +208,7 @@ pub async fn worker_health(server: &TestServer, worker: &str) -> Value {
 pub async fn wait_for_cpu(server: &TestServer, worker: &str, condition: impl Fn(f64) -> bool) -> f64 {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let cpu = worker_health(server, worker).await["utilisation"]["cpu"].as_f64().unwrap();
+        let cpu = worker_health(server, worker).await.utilisation.cpu;
         if condition(cpu) {
             return cpu;
         }

@@ -29,7 +29,7 @@ use tokio::sync::OnceCell;
 use crate::function::FunctionSpec;
 use crate::platform::aws::{SCOPE, sdk_config, stored_credentials};
 use crate::platform::image_source::ImageSource;
-use crate::platform::{DeployError, FunctionError, InvokeOutcome, Platform, PlatformError, StartError, Utilisation};
+use crate::platform::{DeployError, InvokeOutcome, Platform, PlatformError, StartError, Utilisation};
 
 /// Settings of a `kind = "lambda"` worker.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -191,7 +191,7 @@ impl Platform for LambdaPlatform {
         let payload = output.payload().map(|b| Bytes::copy_from_slice(b.as_ref())).unwrap_or_default();
         let result = match output.function_error() {
             None => Ok(payload),
-            Some(_) => Err(FunctionError::from_lambda(&payload, None)),
+            Some(_) => Err(crate::platform::lambda_wire::function_error(&payload, None)),
         };
         // Lambda reports neither cold starts nor resource use in the
         // response; its logs do, which this platform does not read.

@@ -23,7 +23,6 @@ pub fn schema(replication: &str) -> Vec<String> {
              PRIMARY KEY ((function, bucket), started_at_ms, id))"
         ),
         format!("CREATE TABLE IF NOT EXISTS {ks}.execution_buckets (function text, bucket bigint, PRIMARY KEY (function, bucket))"),
-        format!("CREATE TABLE IF NOT EXISTS {ks}.execution_counts (scope text PRIMARY KEY, executions counter)"),
         format!(
             "CREATE TABLE IF NOT EXISTS {ks}.models (function text, worker text, intercept double, slope double, samples bigint, \
              r2 double, cleaning text, window_start_ms bigint, window_end_ms bigint, state text, PRIMARY KEY (function, worker))"
@@ -51,8 +50,6 @@ pub const DELETE_EXECUTIONS: &str = "DELETE FROM heterogeneous_faas.executions W
 pub const INSERT_BUCKET: &str = "INSERT INTO heterogeneous_faas.execution_buckets (function, bucket) VALUES (?, ?)";
 pub const SELECT_BUCKETS: &str = "SELECT bucket FROM heterogeneous_faas.execution_buckets WHERE function = ?";
 pub const DELETE_BUCKETS: &str = "DELETE FROM heterogeneous_faas.execution_buckets WHERE function = ?";
-pub const COUNT_EXECUTIONS: &str = "UPDATE heterogeneous_faas.execution_counts SET executions = executions + ? WHERE scope = 'all'";
-pub const SELECT_COUNT: &str = "SELECT executions FROM heterogeneous_faas.execution_counts WHERE scope = 'all'";
 
 pub const UPSERT_MODEL: &str = "INSERT INTO heterogeneous_faas.models (function, worker, intercept, slope, samples, r2, cleaning, \
      window_start_ms, window_end_ms, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
@@ -62,7 +59,6 @@ pub const DELETE_MODELS: &str = "DELETE FROM heterogeneous_faas.models WHERE fun
 
 pub const DELETE_CLUSTERS: &str = "DELETE FROM heterogeneous_faas.clusters WHERE clustering = 'current'";
 pub const INSERT_CLUSTER: &str = "INSERT INTO heterogeneous_faas.clusters (clustering, id, centroid, members) VALUES ('current', ?, ?, ?)";
-pub const SELECT_CLUSTERS: &str = "SELECT id, centroid, members FROM heterogeneous_faas.clusters WHERE clustering = 'current'";
 
 pub const UPSERT_CREDENTIALS: &str = "INSERT INTO heterogeneous_faas.credentials (scope, value) VALUES (?, ?)";
 pub const SELECT_CREDENTIALS: &str = "SELECT value FROM heterogeneous_faas.credentials WHERE scope = ?";
@@ -84,7 +80,7 @@ mod tests {
             "CREATE KEYSPACE IF NOT EXISTS heterogeneous_faas WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 3}"
         );
         assert!(statements.iter().all(|s| s.contains("IF NOT EXISTS heterogeneous_faas")), "first start creates, later starts keep");
-        assert_eq!(statements.len(), 8);
+        assert_eq!(statements.len(), 7);
     }
 
     #[test]

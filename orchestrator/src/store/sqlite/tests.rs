@@ -2,28 +2,22 @@ use std::collections::BTreeMap;
 
 use super::SqliteStore;
 use crate::function::{FunctionSpec, FunctionState};
-use crate::store::{ClusterRecord, ExecutionRecord, ModelRecord, Store, StoreError, StoredFunction};
+use crate::store::{Cluster, Execution, ModelRecord, Store, StoreError, StoredFunction};
 
 fn function(name: &str) -> StoredFunction {
     StoredFunction {
         spec: FunctionSpec {
-            name: name.into(),
-            source_code: "def handler(e, c):\n    return e\n".into(),
-            edge_supported: true,
-            cloud_supported: true,
             example_inputs: vec![serde_json::json!([1, 2])],
-            memory_mb: 128,
-            timeout_s: 30,
-            allow_transfer: true,
+            ..FunctionSpec::new(name, "def handler(e, c):\n    return e\n")
         },
         state: FunctionState::Deploying,
         created_at_ms: 1,
-        training: serde_json::json!({}),
+        training: None,
     }
 }
 
-fn execution(function: &str, worker: &str, size: u64) -> ExecutionRecord {
-    ExecutionRecord {
+fn execution(function: &str, worker: &str, size: u64) -> Execution {
+    Execution {
         function: function.into(),
         worker: worker.into(),
         input_size: size,
@@ -31,7 +25,7 @@ fn execution(function: &str, worker: &str, size: u64) -> ExecutionRecord {
         success: true,
         error: None,
         predicted_ms: BTreeMap::from([("edge".into(), 3.0)]),
-        policy: "predicted".into(),
+        policy: hetfaas_api::PolicyKind::RoundRobin,
         started_at_ms: 1000 + size as i64,
         cold: false,
         training: false,
@@ -51,8 +45,7 @@ async fn everything_survives_reopening_the_file() {
         let model = ModelRecord {
             function: "f".into(),
             worker: "edge".into(),
-            intercept: 1.0,
-            slope: 0.5,
+            line: hetfaas_api::Line { intercept: 1.0, slope: 0.5 },
             samples: 2,
             r2: 0.9,
             cleaning: "iqr".into(),
@@ -67,7 +60,7 @@ async fn everything_survives_reopening_the_file() {
     assert_eq!(store.functions().await.unwrap(), vec![function("f")]);
     assert_eq!(store.executions("f", None).await.unwrap(), vec![execution("f", "edge", 1), execution("f", "cloud", 2)]);
     assert_eq!(store.executions("f", Some("cloud")).await.unwrap(), vec![execution("f", "cloud", 2)]);
-    assert_eq!(store.models().await.unwrap()[0].slope, 0.5);
+    assert_eq!(store.models().await.unwrap()[0].line.slope, 0.5);
     assert_eq!(store.credentials("aws").await.unwrap().unwrap()["key"], "secret");
     assert_eq!(store.credentials("gcp").await.unwrap(), None);
 }
@@ -82,20 +75,50 @@ async fn a_name_is_taken_once_and_deleting_removes_its_history() {
     let mut ready = function("f");
     ready.state = FunctionState::Failed("no python".into());
     store.update_function(&ready).await.unwrap();
-    assert_eq!(store.function("f").await.unwrap().unwrap().state, FunctionState::Failed("no python".into()));
+    assert_eq!(store.functions().await.unwrap()[0].state, FunctionState::Failed("no python".into()));
     assert!(store.delete_function("f").await.unwrap());
     assert!(!store.delete_function("f").await.unwrap());
-    assert_eq!(store.count_executions().await.unwrap(), 0);
-    assert_eq!(store.function("f").await.unwrap(), None);
+    assert!(store.executions("f", None).await.unwrap().is_empty());
+    assert!(store.functions().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn executions_are_read_a_page_at_a_time_in_insertion_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("h.db")).await.unwrap();
+    let rows: Vec<Execution> = (1..=5).map(|i| execution("f", "edge", i)).collect();
+    store.append_executions(&rows).await.unwrap();
+    store.append_executions(&[execution("g", "edge", 9)]).await.unwrap();
+    assert_eq!(store.executions_page("f", 0, 2).await.unwrap(), rows[..2]);
+    assert_eq!(store.executions_page("f", 4, 2).await.unwrap(), rows[4..]);
+    assert!(store.executions_page("f", 5, 2).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_training_report_stored_untyped_as_an_empty_object_reads_as_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h.db");
+    let store = SqliteStore::open(&path).await.unwrap();
+    store.insert_function(&function("f")).await.unwrap();
+    rusqlite::Connection::open(&path).unwrap().execute("UPDATE functions SET training = '{}'", []).unwrap();
+    assert_eq!(store.functions().await.unwrap()[0].training, None);
 }
 
 #[tokio::test]
 async fn clusters_are_replaced_as_a_whole() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("h.db")).await.unwrap();
-    let a = ClusterRecord { id: 0, centroid: vec![1.0, 2.0], members: vec!["f".into()] };
-    let b = ClusterRecord { id: 1, centroid: vec![3.0], members: vec!["g".into(), "h".into()] };
+    let a = Cluster { id: 0, centroid: vec![1.0, 2.0], members: vec!["f".into()] };
+    let b = Cluster { id: 1, centroid: vec![3.0], members: vec!["g".into(), "h".into()] };
     store.put_clusters(&[a.clone(), b.clone()]).await.unwrap();
     store.put_clusters(std::slice::from_ref(&b)).await.unwrap();
-    assert_eq!(store.clusters().await.unwrap(), vec![b]);
+    let stored: Vec<(u32, String)> = rusqlite::Connection::open(dir.path().join("h.db"))
+        .unwrap()
+        .prepare("SELECT id, members FROM clusters")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(stored, vec![(1, "[\"g\",\"h\"]".to_owned())]);
 }

@@ -1,4 +1,6 @@
-//! `hetfaas node`: one local platform served as its own process.
+//! The node server, `hetfaas node`: one local platform served as its own
+//! process. (Its client, the orchestrator's `node` platform, lives in
+//! `platform::node`; the format both speak in `platform::lambda_wire`.)
 //!
 //! It speaks two dialects of Lambda (see [`lambda_api`]): the Invoke API
 //! subset and the runtime-interface-emulator path that Lambda container
@@ -21,25 +23,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{post, put};
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
 
-pub use self::lambda_api::{COLD_HEADER, ERROR_KIND_HEADER, FUNCTION_ERROR_HEADER, PROFILE_HEADER};
 use crate::api::error::{ApiError, MAX_BODY, parse_json};
 use crate::function::FunctionSpec;
+use crate::platform::lambda_wire::NodeHealth;
 use crate::platform::local::{LocalConfig, LocalPlatform};
-use crate::platform::{DeployError, Platform, StartError, Utilisation};
+use crate::platform::{DeployError, Platform, StartError};
 use crate::server::Listening;
-
-/// The body of `GET /healthz`.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct NodeHealth {
-    pub status: String,
-    pub utilisation: Utilisation,
-    /// Each deployed function's invocations in flight right now.
-    #[serde(default)]
-    pub in_flight: std::collections::BTreeMap<String, usize>,
-    pub details: serde_json::Value,
-}
 
 /// How a node behaves beyond its local platform's settings.
 #[derive(Debug, Clone, Copy, Default)]
@@ -125,9 +115,8 @@ async fn deploy(
             Ok(Json(serde_json::json!({ "name": name, "state": "ready" })).into_response())
         }
         Err(DeployError::Code { error_type, message }) => {
-            let mut error = ApiError::bad_request(message);
-            error.code = "invalid_code";
-            error.details.insert("type".into(), error_type.into());
+            let mut error = ApiError::new(StatusCode::BAD_REQUEST, "invalid_code", message);
+            error.body.error.error_type = Some(error_type);
             Err(error)
         }
         Err(e @ DeployError::Platform { .. }) => Err(ApiError::new(StatusCode::BAD_GATEWAY, "deploy_failed", e.to_string())),

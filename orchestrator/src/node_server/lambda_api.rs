@@ -22,17 +22,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::Shared;
+use crate::platform::lambda_wire::{self, COLD, ERROR_KIND, ERROR_TYPE, FUNCTION_ERROR, PROFILE};
 use crate::platform::{InvokeOutcome, Platform, PlatformError};
-
-/// Set, as in Lambda, when the body is the handler's error, not its result.
-pub const FUNCTION_ERROR_HEADER: &str = "x-amz-function-error";
-/// Which kind of function error (`raised`, `timeout`, `exited`, `out_of_memory`).
-pub const ERROR_KIND_HEADER: &str = "x-hetfaas-error-kind";
-pub const COLD_HEADER: &str = "x-hetfaas-cold";
-/// The call's CPU time and peak memory, as JSON.
-pub const PROFILE_HEADER: &str = "x-hetfaas-profile";
-/// Where Lambda names a service error's type for the SDK.
-const ERROR_TYPE_HEADER: &str = "x-amzn-errortype";
 
 /// A Lambda service error: status, type and message.
 struct ServiceError(StatusCode, &'static str, String);
@@ -41,7 +32,7 @@ impl IntoResponse for ServiceError {
     fn into_response(self) -> Response {
         let ServiceError(status, error_type, message) = self;
         let body = serde_json::json!({ "Type": "User", "message": message });
-        (status, [(ERROR_TYPE_HEADER, HeaderValue::from_static(error_type))], Json(body)).into_response()
+        (status, [(ERROR_TYPE, HeaderValue::from_static(error_type))], Json(body)).into_response()
     }
 }
 
@@ -91,21 +82,17 @@ fn respond(outcome: InvokeOutcome) -> Response {
     let mut response = match outcome.result {
         Ok(body) => ([(header::CONTENT_TYPE, json)], body).into_response(),
         Err(error) => {
-            let body = serde_json::json!({
-                "errorType": error.error_type,
-                "errorMessage": error.message,
-                "stackTrace": error.stack_trace,
-            });
             let kind = serde_json::to_value(&error.kind).expect("error kinds serialise");
             let kind = HeaderValue::from_str(kind.as_str().unwrap_or("raised")).expect("kind names are header-safe");
-            ([(FUNCTION_ERROR_HEADER, HeaderValue::from_static("Unhandled")), (ERROR_KIND_HEADER, kind)], Json(body)).into_response()
+            let body = lambda_wire::ErrorBody::from(&error);
+            ([(FUNCTION_ERROR, HeaderValue::from_static("Unhandled")), (ERROR_KIND, kind)], Json(body)).into_response()
         }
     };
     let headers = response.headers_mut();
-    headers.insert(COLD_HEADER, HeaderValue::from_static(if outcome.cold { "true" } else { "false" }));
+    headers.insert(COLD, HeaderValue::from_static(if outcome.cold { "true" } else { "false" }));
     if let Some(profile) = outcome.profile {
         let profile = serde_json::to_string(&profile).expect("profiles serialise");
-        headers.insert(PROFILE_HEADER, HeaderValue::from_str(&profile).expect("JSON numbers are header-safe"));
+        headers.insert(PROFILE, HeaderValue::from_str(&profile).expect("JSON numbers are header-safe"));
     }
     response
 }

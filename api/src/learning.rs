@@ -1,0 +1,123 @@
+//! What the learning side reports: how models keep learning, what the
+//! similarity check decided, how a function was trained, and each model.
+
+use serde::{Deserialize, Serialize};
+
+/// How models keep learning after training (dissertation 3.5.2); switched
+/// at run time with `PUT /learning`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Incremental {
+    /// O(1) per execution: sufficient statistics, screened by the bounds of
+    /// the last cleaning, re-cleaned each time the history doubles.
+    SufficientStatistics,
+    /// The dissertation's: refit on the whole cleaned history every time
+    /// (cost grows with the history).
+    RefitAll,
+    /// Models change only when trained explicitly.
+    Off,
+}
+
+/// The body of `PUT /learning`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LearningSwitch {
+    pub incremental: Incremental,
+}
+
+/// Which similarity verdict transfer learning acts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SimilarityMode {
+    /// Nearest K-means centroid, |Σ features − Σ centroid| < 30 (4.3.5).
+    Paper,
+    /// Nearest trained function by RMS standardised distance.
+    Distance,
+}
+
+/// What both similarity modes said about a new function, and the source
+/// the configured mode chose, if any.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Decision {
+    pub mode: SimilarityMode,
+    pub source: Option<String>,
+    pub paper: PaperVerdict,
+    pub distance: DistanceVerdict,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PaperVerdict {
+    pub cluster: Option<usize>,
+    /// |Σ features − Σ centroid|, in standardised units.
+    pub difference: Option<f64>,
+    pub threshold: f64,
+    pub source: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DistanceVerdict {
+    pub nearest: Option<String>,
+    pub distance: Option<f64>,
+    pub threshold: f64,
+    pub matched: bool,
+}
+
+/// How a function's models were built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TrainingPath {
+    /// From its own invocations only.
+    Full,
+    /// From a similar function's models plus a few own invocations.
+    Transfer,
+}
+
+/// What training cost and produced; shown in `GET /functions/{name}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingReport {
+    pub path: TrainingPath,
+    /// The function whose models were transferred.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    pub invocations: u64,
+    pub failed_invocations: u64,
+    pub wall_ms: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<usize>,
+    /// The feature vector, when every worker ran the function.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<Vec<f64>>,
+    /// What both similarity modes said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub similarity: Option<Decision>,
+}
+
+/// A fitted duration line, `duration_ms = intercept + slope · input_size`:
+/// what a model predicts with, wherever it is held or shown.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Line {
+    pub intercept: f64,
+    pub slope: f64,
+}
+
+impl Line {
+    /// Predicted duration, never below zero (a line fitted to small sizes
+    /// can cross zero when extrapolated downwards).
+    pub fn predict(&self, input_size: u64) -> f64 {
+        (self.intercept + self.slope * input_size as f64).max(0.0)
+    }
+}
+
+/// One worker's model of a function, as `GET /functions/{name}` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelSummary {
+    #[serde(flatten)]
+    pub line: Line,
+    pub r2: f64,
+    /// Rows the model keeps (the cleaned history it was fitted on).
+    pub samples: u64,
+    /// The cleaning that chose them, and any transfer prior.
+    pub cleaning: String,
+    /// Start time of the latest execution the model has looked at.
+    pub window_end_ms: i64,
+}
