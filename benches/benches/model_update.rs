@@ -1,7 +1,7 @@
 //! The cost of learning from one more execution, as the history grows:
 //! `sufficient-statistics` absorbs the row in O(1); `refit-all` (the
 //! dissertation's) cleans and refits the whole history. Both in one run, so
-//! their ratio holds on a noisy machine. SPEC target: at 10^6 rows the
+//! their ratio holds on a noisy machine. Target: at 10^6 rows the
 //! default is at least 1,000 times cheaper. (`refit-all` in the server also
 //! reads the history from the store first; that read is not counted here,
 //! so the ratio is a lower bound.)

@@ -15,7 +15,7 @@
 //!
 //! let options = ImportOptions {
 //!     dataset: "datasets/codenet-sample".into(),
-//!     specs: "datasets/codenet-sample/specs".into(),
+//!     specs: "datasets/specs".into(),
 //!     problems: vec!["p00002".into()],
 //!     per_problem: 3,
 //!     seed: 42,

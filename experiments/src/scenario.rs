@@ -1,5 +1,5 @@
-//! A scenario: one TOML file describing a whole experiment (SPEC section
-//! 11). Every key has a default; `scenarios/README.md` lists them all.
+//! A scenario: one TOML file describing a whole experiment. Every key has a
+//! default; `scenarios/README.md` lists them all.
 
 use std::path::{Path, PathBuf};
 

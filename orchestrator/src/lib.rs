@@ -9,16 +9,15 @@
 //!    workers by position. (The wire types come from `hetfaas-api`.)
 //! 2. [`store`] (`sqlite`; `scylla` with the feature), [`platform`]
 //!    (`local`, `node`, `noop`; `lambda`, `knative` with their features),
-//!    [`routing`] (the [`routing::Policy`] trait and its policies),
-//!    [`metrics`].
+//!    [`routing`] (the [`routing::Policy`] trait and its policies).
 //! 3. [`learning`]: duration models, the learner task, the model cache the
-//!    router reads, profiling, clustering and transfer.
+//!    router reads, profiling, clustering and transfer; [`metrics`].
 //! 4. [`config`] (every component's section in one file), [`recorder`]
 //!    (execution rows written off the response path).
 //! 5. [`resource_manager`]: the core; creates functions and routes
 //!    invocations.
-//! 6. [`api`] and [`server`] (the orchestrator over HTTP), [`node_server`]
-//!    (`hetfaas node`).
+//! 6. [`api`] (the routes), 7. [`server`] (the orchestrator over HTTP),
+//! 8. [`node_server`] (`hetfaas node`).
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {

@@ -1,4 +1,4 @@
-//! Stage `overhead` (SPEC section 12): what the orchestrator itself adds to
+//! Stage `overhead`: what the orchestrator itself adds to
 //! an invocation. A trivial function (the event is its answer) is invoked
 //! under each configured policy, which pins the worker it reaches: through
 //! a `noop` worker that answers in process, the latency is the

@@ -1,7 +1,7 @@
 //! The emulated network between the orchestrator and a local worker.
 //!
 //! The dissertation's cloud was a remote AWS region and its edge a local
-//! cluster (5.1); duration includes the network (SPEC 3). A local worker
+//! cluster (5.1); duration includes the network (the dissertation's 3.3). A local worker
 //! therefore delays each direction by a one-way latency drawn from a seeded
 //! normal distribution, plus the payload's transmission time.
 
