@@ -28,6 +28,10 @@ pub struct Execution {
     pub cold: bool,
     /// Issued by the training workflow rather than by a user.
     pub training: bool,
+    /// The client had disconnected before the answer came: the call still
+    /// ran to the end (and is measured), but nobody received it.
+    #[serde(default)]
+    pub client_gone: bool,
     /// CPU time of the handler call, where the platform measures it.
     pub cpu_ms: Option<f64>,
     /// Peak resident memory of the instance after the call.

@@ -9,6 +9,11 @@ use serde::{Deserialize, Serialize};
 pub const MAX_MEMORY_MB: u32 = 10_240;
 /// Longest accepted handler timeout; Lambda's own ceiling.
 pub const MAX_TIMEOUT_S: u32 = 900;
+/// Largest example element, as JSON: training builds events of up to a
+/// thousand of them.
+pub const MAX_EXAMPLE_ELEMENT_BYTES: usize = 64 * 1024;
+/// Largest `example_inputs` as a whole, as JSON.
+pub const MAX_EXAMPLE_BYTES: usize = 1024 * 1024;
 
 /// A function as submitted by its developer (`POST /functions`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -60,6 +65,27 @@ pub enum InvalidFunction {
     Memory(u32),
     #[error("timeout_s must be between 1 and {MAX_TIMEOUT_S}, got {0}")]
     Timeout(u32),
+    #[error("example_inputs: an element of {0} bytes exceeds the limit of {MAX_EXAMPLE_ELEMENT_BYTES} bytes per element")]
+    ExampleElement(usize),
+    #[error("example_inputs: {0} bytes in all exceed the limit of {MAX_EXAMPLE_BYTES} bytes")]
+    Examples(usize),
+}
+
+/// The length of a value as JSON, counted without building the text.
+fn json_len(value: &serde_json::Value) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    serde_json::to_writer(&mut count, value).expect("counting cannot fail");
+    count.0
 }
 
 /// Checks a name against `^[a-z][a-z0-9-]{0,62}$`, valid for both a Knative
@@ -100,7 +126,24 @@ impl FunctionSpec {
         if !(1..=MAX_TIMEOUT_S).contains(&self.timeout_s) {
             return Err(InvalidFunction::Timeout(self.timeout_s));
         }
-        Ok(())
+        self.validate_examples()
+    }
+
+    /// Caps the examples training draws events from, element by element
+    /// (array examples contribute their items) and as a whole.
+    fn validate_examples(&self) -> Result<(), InvalidFunction> {
+        let mut total = 0;
+        for example in &self.example_inputs {
+            let elements: Vec<&serde_json::Value> = match example {
+                serde_json::Value::Array(items) => items.iter().collect(),
+                other => vec![other],
+            };
+            if let Some(big) = elements.iter().map(|e| json_len(e)).find(|&n| n > MAX_EXAMPLE_ELEMENT_BYTES) {
+                return Err(InvalidFunction::ExampleElement(big));
+            }
+            total += json_len(example);
+        }
+        if total > MAX_EXAMPLE_BYTES { Err(InvalidFunction::Examples(total)) } else { Ok(()) }
     }
 
     /// Whether this function may run on a worker of the given tier.
@@ -144,6 +187,17 @@ mod tests {
         for bad in ["", "1abc", "Abc", "a_b", "a.b", "-a", "../x", "/etc", &format!("a{}", "b".repeat(63))] {
             assert!(validate_name(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn examples_are_capped_per_element_and_in_all() {
+        let big = serde_json::Value::String("x".repeat(MAX_EXAMPLE_ELEMENT_BYTES));
+        let spec = FunctionSpec { example_inputs: vec![serde_json::json!([1, big])], ..FunctionSpec::new("f", "x") };
+        assert!(spec.validate().unwrap_err().to_string().contains("65536 bytes per element"));
+        let many = vec![serde_json::Value::String("x".repeat(60_000)); 20];
+        let spec = FunctionSpec { example_inputs: vec![serde_json::Value::Array(many)], ..FunctionSpec::new("f", "x") };
+        assert!(matches!(spec.validate(), Err(InvalidFunction::Examples(n)) if n > MAX_EXAMPLE_BYTES));
+        assert_eq!(json_len(&serde_json::json!({"a": [1, "b"]})), r#"{"a":[1,"b"]}"#.len());
     }
 
     #[test]

@@ -47,4 +47,6 @@ pub use learning::{
     Decision, DistanceVerdict, Incremental, Line, ModelSummary, PaperVerdict, SimilarityMode, TrainingPath, TrainingReport,
 };
 pub use policy::PolicyKind;
-pub use view::{Cluster, ExecutionPage, FunctionView, Health, Predictions, RecorderHealth, TransferOutcome, Utilisation, WorkerHealth};
+pub use view::{
+    Cluster, ExecutionPage, FunctionView, Health, LearnerHealth, Predictions, RecorderHealth, TransferOutcome, Utilisation, WorkerHealth,
+};

@@ -90,11 +90,26 @@ pub struct Utilisation {
 /// `GET /healthz`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Health {
-    /// `ok`, or `degraded` when a background task has died.
+    /// `ok`, or `failing` when a background task has died (the server then
+    /// stops, with an error, once it has written what it can).
     pub status: String,
+    /// Why it is failing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failures: Vec<String>,
     pub workers: Vec<WorkerHealth>,
     pub functions: usize,
     pub recorder: RecorderHealth,
+    pub learner: LearnerHealth,
+    /// Functions whose feature vectors belong to another worker set (trained
+    /// under an earlier configuration), left out of transfer learning.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub features_set_aside: Vec<String>,
+}
+
+/// The learner task: whether it runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LearnerHealth {
+    pub running: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -109,6 +124,7 @@ pub struct WorkerHealth {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecorderHealth {
+    pub running: bool,
     /// Execution rows waiting to be written.
     pub queued: usize,
     pub written: u64,

@@ -25,6 +25,7 @@ fn row(i: u64) -> Execution {
         started_at_ms: i as i64,
         cold: false,
         training: false,
+        client_gone: false,
         cpu_ms: None,
         maxrss_kb: None,
     }

@@ -22,6 +22,7 @@ fn row(i: usize) -> Execution {
         started_at_ms: i as i64,
         cold: false,
         training: false,
+        client_gone: false,
         cpu_ms: Some(3.0),
         maxrss_kb: Some(9000),
     }

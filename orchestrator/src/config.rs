@@ -38,6 +38,9 @@ pub struct Config {
     /// Bearer token for invocations; none leaves invoke open.
     #[serde(default)]
     pub invoke_token: Option<String>,
+    /// Listen beyond loopback with no admin token (refused otherwise).
+    #[serde(default)]
+    pub insecure: bool,
     #[serde(default = "default_policy")]
     pub policy: PolicyKind,
     /// Seeds every random choice (network jitter, the random policy).
@@ -131,7 +134,7 @@ fn default_workers() -> Vec<WorkerConfig> {
         tier,
         platform: PlatformConfig::Local(LocalConfig {
             cpu: Some(cpu),
-            network: NetworkConfig { delay_ms, jitter_ms: delay_ms / 10.0, bandwidth_mbps: 0.0 },
+            network: NetworkConfig { delay_ms, jitter_ms: delay_ms / 10.0, bandwidth_mbps: 0.0 }.into(),
             ..LocalConfig::default()
         }),
     };
@@ -142,6 +145,32 @@ impl Default for Config {
     fn default() -> Self {
         toml::from_str("").expect("the empty configuration is valid")
     }
+}
+
+/// Creates a data directory that other users may pass through but not
+/// list (0711): handlers, run as other users, reach their own files in it
+/// and nothing they are not told the name of (the database is 0600).
+pub fn private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(dir)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o711))
+}
+
+/// Makes a configuration file its owner's alone when others could read it:
+/// it may hold tokens and handlers run as other users. Says so when it does.
+pub fn restrict(file: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(file)?.permissions().mode();
+    if mode & 0o077 != 0 {
+        tracing::warn!(file = %file.display(), "the configuration was readable by other users (it may hold tokens): now 0600");
+        std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
+}
+
+/// `value` within `range`, or a message naming `key` and the range.
+fn within<T: PartialOrd + std::fmt::Display>(key: &str, value: T, range: std::ops::RangeInclusive<T>) -> Result<(), String> {
+    if range.contains(&value) { Ok(()) } else { Err(format!("{key} must be between {} and {}, got {value}", range.start(), range.end())) }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -162,7 +191,9 @@ impl Config {
         Ok(config)
     }
 
-    /// Checks what serde cannot: at least one worker, unique valid names.
+    /// Checks what serde cannot: at least one worker, unique valid names,
+    /// and every number in a range that neither hangs nor panics. (Each
+    /// platform checks its own section when it starts.)
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.workers.is_empty() {
             return Err(ConfigError::Invalid("no [[workers]] configured".into()));
@@ -175,7 +206,26 @@ impl Config {
                 return Err(ConfigError::Invalid(format!("worker {:?} is configured twice", w.name)));
             }
         }
-        Ok(())
+        self.validate_ranges().map_err(ConfigError::Invalid)
+    }
+
+    fn validate_ranges(&self) -> Result<(), String> {
+        let t = &self.training;
+        let l = &self.learning;
+        within("edge_utilisation_guard", self.edge_utilisation_guard, 0.01..=1.0)?;
+        within("training.full_invocations", t.full_invocations, 1..=100_000)?;
+        within("training.transfer_invocations", t.transfer_invocations, 1..=100_000)?;
+        within("training.full_max_size", t.full_max_size, 1..=1_000_000)?;
+        within("training.minimal_sizes (its length)", t.minimal_sizes.len(), 1..=1000)?;
+        if let Some(size) = t.minimal_sizes.iter().find(|s| !(1..=1_000_000).contains(*s)) {
+            return Err(format!("training.minimal_sizes must hold sizes between 1 and 1000000, got {size}"));
+        }
+        within("learning.transfer_prior_rows", l.transfer_prior_rows, 0.0..=1e6)?;
+        within("learning.cleaning.zscore_threshold", l.cleaning.zscore_threshold, 0.1..=100.0)?;
+        within("learning.cleaning.iqr_k", l.cleaning.iqr_k, 0.0..=100.0)?;
+        within("learning.similarity.clusters", l.similarity.clusters, 1..=1000)?;
+        within("learning.similarity.paper_threshold", l.similarity.paper_threshold, 0.0..=1e6)?;
+        within("learning.similarity.distance_threshold", l.similarity.distance_threshold, 0.0..=1e6)
     }
 
     /// The admin token in force: the environment wins over the file.
@@ -241,6 +291,22 @@ mod tests {
         assert!(matches!(&config.workers[0].platform, PlatformConfig::Knative(k) if k.cpu.as_deref() == Some("50m")));
         assert!(matches!(&config.workers[1].platform, PlatformConfig::Lambda(l) if l.build.is_some()));
         assert!(matches!(&config.store, StoreConfig::Scylla(s) if s.bucket_hours == 24));
+    }
+
+    #[test]
+    fn numbers_out_of_range_are_refused_by_name() {
+        for (text, key) in [
+            ("edge_utilisation_guard = 0.0", "edge_utilisation_guard"),
+            ("edge_utilisation_guard = nan", "edge_utilisation_guard"),
+            ("[training]\nfull_invocations = 0", "training.full_invocations"),
+            ("[training]\nminimal_sizes = [0]", "training.minimal_sizes"),
+            ("[learning]\ntransfer_prior_rows = inf", "learning.transfer_prior_rows"),
+            ("[learning.similarity]\nclusters = 0", "learning.similarity.clusters"),
+        ] {
+            let config: Config = toml::from_str(text).unwrap();
+            let error = config.validate().unwrap_err().to_string();
+            assert!(error.contains(key), "{text}: {error}");
+        }
     }
 
     #[test]

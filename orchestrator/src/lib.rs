@@ -5,8 +5,9 @@
 //! layers where each module uses only those below it (ARCHITECTURE.md has
 //! the diagram; `tests/layers.rs` checks it):
 //!
-//! 1. [`function`], [`worker`]: a function's lifecycle and event sizes;
-//!    workers by position. (The wire types come from `hetfaas-api`.)
+//! 1. [`function`], [`worker`], [`fault`]: a function's lifecycle and
+//!    event sizes; workers by position; panics and the failure test hook.
+//!    (The wire types come from `hetfaas-api`.)
 //! 2. [`store`] (`sqlite`; `scylla` with the feature), [`platform`]
 //!    (`local`, `node`, `noop`; `lambda`, `knative` with their features),
 //!    [`routing`] (the [`routing::Policy`] trait and its policies).
@@ -30,6 +31,7 @@
 
 pub mod api;
 pub mod config;
+pub mod fault;
 pub mod function;
 pub mod learning;
 pub mod metrics;

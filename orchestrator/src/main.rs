@@ -34,6 +34,9 @@ enum Command {
         /// Directory for the database and function code, overriding the configuration.
         #[arg(long)]
         data_dir: Option<PathBuf>,
+        /// Listen beyond loopback without an admin token (refused otherwise).
+        #[arg(long)]
+        insecure: bool,
     },
     /// Run one local worker as its own process, reachable as `kind = "node"`.
     Node {
@@ -50,6 +53,12 @@ enum Command {
         /// Lambda's reserved concurrency; unset queues them instead.
         #[arg(long)]
         max_concurrency: Option<usize>,
+        /// Bearer token that deploy and remove require.
+        #[arg(long, env = "HETFAAS_NODE_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+        /// Listen beyond loopback without a token (refused otherwise).
+        #[arg(long)]
+        insecure: bool,
     },
     /// Deploy a function from a directory holding main.py (or a .py file).
     Deploy(cli::DeployArgs),
@@ -66,9 +75,9 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match Args::parse().command {
-        Command::Serve { config, listen, data_dir } => serve(config, listen, data_dir).await,
-        Command::Node { listen, data_dir, config, seed, max_concurrency } => {
-            node(listen, data_dir, config, seed, NodeOptions { max_concurrency }).await
+        Command::Serve { config, listen, data_dir, insecure } => serve(config, listen, data_dir, insecure).await,
+        Command::Node { listen, data_dir, config, seed, max_concurrency, token, insecure } => {
+            node(listen, data_dir, config, seed, NodeOptions { max_concurrency, token, insecure }).await
         }
         Command::Deploy(args) => cli::deploy(args).await,
         Command::Invoke(args) => cli::invoke(args).await,
@@ -76,24 +85,35 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-async fn serve(path: Option<PathBuf>, listen: Option<SocketAddr>, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
+async fn serve(path: Option<PathBuf>, listen: Option<SocketAddr>, data_dir: Option<PathBuf>, insecure: bool) -> anyhow::Result<()> {
     let mut config = match &path {
-        Some(path) => Config::load(path)?,
+        Some(path) => {
+            hetfaas::config::restrict(path).with_context(|| format!("restricting {}", path.display()))?;
+            Config::load(path)?
+        }
         None => Config::default(),
     };
     config.listen = listen.unwrap_or(config.listen);
     config.data_dir = data_dir.unwrap_or(config.data_dir);
+    config.insecure |= insecure;
     let server = Server::start(&config).await.context("starting the orchestrator")?;
     announce(server.addr());
-    termination().await;
+    let failed = tokio::select! {
+        () = termination() => None,
+        reason = server.failure() => Some(reason),
+    };
     tracing::info!("shutting down: answering in-flight requests and writing queued rows");
     server.shutdown().await;
-    Ok(())
+    match failed {
+        None => Ok(()),
+        Some(reason) => anyhow::bail!("stopped because {reason}"),
+    }
 }
 
 async fn node(listen: SocketAddr, data_dir: PathBuf, path: Option<PathBuf>, seed: u64, options: NodeOptions) -> anyhow::Result<()> {
     let config: LocalConfig = match &path {
         Some(path) => {
+            hetfaas::config::restrict(path).with_context(|| format!("restricting {}", path.display()))?;
             let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
             toml::from_str(&text).with_context(|| format!("invalid node configuration in {}", path.display()))?
         }

@@ -22,6 +22,7 @@ use hetfaas_api::PolicyKind;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
+use crate::fault;
 use crate::learning::learner::Learner;
 use crate::platform::CallProfile;
 use crate::store::{Execution, Store};
@@ -50,6 +51,7 @@ pub struct Row {
     pub started_at_ms: i64,
     pub cold: bool,
     pub training: bool,
+    pub client_gone: bool,
     pub profile: Option<CallProfile>,
 }
 
@@ -67,6 +69,7 @@ impl Row {
             started_at_ms: self.started_at_ms,
             cold: self.cold,
             training: self.training,
+            client_gone: self.client_gone,
             cpu_ms: self.profile.map(|p| p.cpu_ms),
             maxrss_kb: self.profile.map(|p| p.maxrss_kb),
         }
@@ -87,6 +90,7 @@ pub struct Recorder {
     tx: mpsc::Sender<Entry>,
     stop: watch::Sender<bool>,
     task: Arc<Mutex<Option<JoinHandle<()>>>>,
+    death: watch::Receiver<Option<String>>,
     pub stats: Arc<RecorderStats>,
 }
 
@@ -101,9 +105,9 @@ impl Recorder {
         let (tx, rx) = mpsc::channel(QUEUE);
         let (stop, stopped) = watch::channel(false);
         let stats = Arc::new(RecorderStats::default());
-        let writer = Writer { store, learner, workers, stats: stats.clone() };
-        let task = tokio::spawn(writer.run(rx, stopped));
-        Recorder { tx, stop, task: Arc::new(Mutex::new(Some(task))), stats }
+        let writer = Writer { store, learner, workers, stats: stats.clone(), fail: fault::failpoint("recorder") };
+        let (task, death) = fault::supervised("recorder", writer.run(rx, stopped));
+        Recorder { tx, stop, task: Arc::new(Mutex::new(Some(task))), death, stats }
     }
 
     /// Queues a row; waits only if the writer is a whole queue behind.
@@ -126,6 +130,11 @@ impl Recorder {
         }
     }
 
+    /// Why the recorder died, if it did (then rows are no longer stored).
+    pub fn death(&self) -> watch::Receiver<Option<String>> {
+        self.death.clone()
+    }
+
     /// Stops intake, writes every queued row, and waits until they are stored.
     pub async fn shutdown(&self) {
         let _ = self.stop.send(true);
@@ -141,6 +150,8 @@ struct Writer {
     learner: Learner,
     workers: WorkerNames,
     stats: Arc<RecorderStats>,
+    /// The test hook: die at the first batch.
+    fail: bool,
 }
 
 /// Waits [`LINGER`] for more rows before a partial batch is written: one
@@ -188,6 +199,7 @@ impl Writer {
     /// the flushes waiting behind them are answered by the learner once it
     /// has learned them, so the writer moves on at once.
     async fn handle(&self, entries: &mut Vec<Entry>) {
+        assert!(!self.fail, "HETFAAS_FAILPOINT=recorder");
         let mut rows = Vec::with_capacity(entries.len());
         let mut flushes = Vec::new();
         for entry in entries.drain(..) {

@@ -56,6 +56,35 @@ pub enum ServeError {
     Startup(#[from] StartupError),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
+    #[error(transparent)]
+    Unprotected(#[from] Unprotected),
+}
+
+/// Listening beyond loopback with nothing guarding the routes that change
+/// state (deploy code, delete, store credentials): refused, the way Redis's
+/// protected mode refuses outside clients when no password is set.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "refusing to listen on {addr} without {token}: anyone who can reach it could run code here. \
+     Set {token} (or listen on 127.0.0.1), or pass --insecure to accept that"
+)]
+pub struct Unprotected {
+    pub addr: SocketAddr,
+    /// What would protect it, as an operator sets it.
+    pub token: &'static str,
+}
+
+/// Checks that an address beyond loopback has a token guarding its admin
+/// routes; `insecure` lets it through, with a warning on every start.
+pub fn protect(addr: SocketAddr, has_token: bool, insecure: bool, token: &'static str) -> Result<(), Unprotected> {
+    if addr.ip().is_loopback() || has_token {
+        return Ok(());
+    }
+    if insecure {
+        tracing::warn!(%addr, "INSECURE: listening beyond loopback with no {token}: anyone who can reach {addr} can deploy and run code");
+        return Ok(());
+    }
+    Err(Unprotected { addr, token })
 }
 
 /// The orchestrator behind its HTTP API.
@@ -67,10 +96,12 @@ pub struct Server {
 
 impl Server {
     pub async fn start(config: &Config) -> Result<Server, ServeError> {
+        let admin_token = config.effective_admin_token();
+        protect(config.listen, admin_token.is_some(), config.insecure, "an admin token (admin_token or HETFAAS_ADMIN_TOKEN)")?;
         let orchestrator = Orchestrator::start(config).await?;
         let state = AppState {
             orchestrator: orchestrator.clone(),
-            admin_token: config.effective_admin_token().map(Into::into),
+            admin_token: admin_token.map(Into::into),
             invoke_token: config.invoke_token.clone().map(Into::into),
         };
         let listening =
@@ -81,6 +112,11 @@ impl Server {
 
     pub fn addr(&self) -> SocketAddr {
         self.listening.addr()
+    }
+
+    /// Resolves when a task the server cannot do without has died.
+    pub async fn failure(&self) -> String {
+        self.orchestrator.failure().await
     }
 
     /// Answers in-flight requests, writes queued execution rows, stops the

@@ -20,7 +20,7 @@ async fn serve_deploy_invoke_then_sigterm_keeps_every_row() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("hetfaas.toml");
     std::fs::write(&config, "[training]\nminimal_sizes = [1]\nfull_invocations = 2\n").unwrap();
-    let mut server = common::spawn_serve(BIN, &config, &dir.path().join("data")).await;
+    let mut server = common::spawn_serve(BIN, &config, &dir.path().join("data"), &[]).await;
     let url = server.url.clone();
 
     let code = dir.path().join("cube");

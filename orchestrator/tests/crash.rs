@@ -34,7 +34,7 @@ async fn start() -> Running {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("hetfaas.toml");
     std::fs::write(&config, "[training]\nminimal_sizes = [1, 2]\nfull_invocations = 4\nfull_max_size = 4\n").unwrap();
-    let server = common::spawn_serve(BIN, &config, &dir.path().join("data")).await;
+    let server = common::spawn_serve(BIN, &config, &dir.path().join("data"), &[]).await;
     let spec = FunctionSpec {
         example_inputs: vec![json!([1, 2, 3])],
         ..FunctionSpec::new("cube", "def handler(event, context):\n    return [x ** 3 for x in event]\n")
@@ -143,7 +143,7 @@ async fn kill_9_under_load_loses_at_most_the_crash_window() {
 
     // The function and its models survive: a new server serves it trained.
     let config = running.dir.path().join("hetfaas.toml");
-    let server = common::spawn_serve(BIN, &config, &running.dir.path().join("data")).await;
+    let server = common::spawn_serve(BIN, &config, &running.dir.path().join("data"), &[]).await;
     let function = wait_ready(&server.url).await;
     assert_eq!(function.models.len(), 2, "both workers' models survive: {function:?}");
     let invoked = hetfaas_api::Client::new(&server.url).invoke("cube", "[3]", None).await.unwrap();

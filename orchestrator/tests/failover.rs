@@ -23,7 +23,7 @@ async fn when_the_cloud_is_unreachable_the_edge_serves_everything() {
     let cloud = WorkerConfig {
         name: "cloud".into(),
         tier: Tier::Cloud,
-        platform: PlatformConfig::Node(NodeConfig { url: format!("http://{}", node.addr()), connect_timeout_s: 1 }),
+        platform: PlatformConfig::Node(NodeConfig { url: format!("http://{}", node.addr()), connect_timeout_s: 1, token: None }),
     };
     let server = TestServer::start(vec![local_worker("edge", Tier::Edge, None, 1.0), cloud]).await;
     server.create("squares", SQUARES).await;
@@ -75,12 +75,12 @@ async fn until_cloud_health(server: &TestServer, healthy: bool) {
 async fn a_node_that_restarts_empty_gets_its_functions_back_and_is_used_again() {
     let options = NodeOptions::default();
     let first_dir = tempfile::tempdir().unwrap();
-    let node = Node::start("127.0.0.1:0".parse().unwrap(), first_dir.path(), LocalConfig::default(), 1, options).await.unwrap();
+    let node = Node::start("127.0.0.1:0".parse().unwrap(), first_dir.path(), LocalConfig::default(), 1, options.clone()).await.unwrap();
     let addr = node.addr();
     let cloud = WorkerConfig {
         name: "cloud".into(),
         tier: Tier::Cloud,
-        platform: PlatformConfig::Node(NodeConfig { url: format!("http://{addr}"), connect_timeout_s: 1 }),
+        platform: PlatformConfig::Node(NodeConfig { url: format!("http://{addr}"), connect_timeout_s: 1, token: None }),
     };
     let server = TestServer::start(vec![local_worker("edge", Tier::Edge, None, 1.0), cloud]).await;
     server.create("squares", SQUARES).await;
@@ -93,7 +93,7 @@ async fn a_node_that_restarts_empty_gets_its_functions_back_and_is_used_again() 
     assert_eq!(server.invoke("squares", "[3]", Some(PolicyKind::CloudOnly)).await.status, 502);
     assert!(!common::worker_health(&server, "cloud").await.healthy);
     let second_dir = tempfile::tempdir().unwrap();
-    let node = Node::start(addr, second_dir.path(), LocalConfig::default(), 1, options).await.unwrap();
+    let node = Node::start(addr, second_dir.path(), LocalConfig::default(), 1, options.clone()).await.unwrap();
     until_cloud_health(&server, true).await;
     let first = server.invoke("squares", "[3]", Some(PolicyKind::CloudOnly)).await;
     assert_eq!(
@@ -157,12 +157,12 @@ async fn a_saturated_edge_is_passed_over_until_it_has_room_again() {
 #[tokio::test]
 async fn when_every_worker_throttles_the_client_gets_429_and_retry_after() {
     let dir = tempfile::tempdir().unwrap();
-    let options = NodeOptions { max_concurrency: Some(1) };
+    let options = NodeOptions { max_concurrency: Some(1), ..NodeOptions::default() };
     let node = Node::start("127.0.0.1:0".parse().unwrap(), dir.path(), LocalConfig::default(), 1, options).await.unwrap();
     let cloud = WorkerConfig {
         name: "cloud".into(),
         tier: Tier::Cloud,
-        platform: PlatformConfig::Node(NodeConfig { url: format!("http://{}", node.addr()), connect_timeout_s: 1 }),
+        platform: PlatformConfig::Node(NodeConfig { url: format!("http://{}", node.addr()), connect_timeout_s: 1, token: None }),
     };
     let server = TestServer::start(vec![local_worker("edge", Tier::Edge, None, 1.0), cloud]).await;
     let spec = FunctionSpec { example_inputs: vec![json!(0)], ..FunctionSpec::new("sleeper", common::GATED) };

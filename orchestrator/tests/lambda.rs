@@ -46,7 +46,7 @@ async fn deploy_on_node(node: &Node, name: &str) {
 #[tokio::test]
 async fn invokes_through_the_lambda_api_and_maps_every_answer() {
     let dir = tempfile::tempdir().unwrap();
-    let options = NodeOptions { max_concurrency: Some(1) };
+    let options = NodeOptions { max_concurrency: Some(1), ..NodeOptions::default() };
     let node = Node::start("127.0.0.1:0".parse().unwrap(), dir.path(), LocalConfig::default(), 1, options).await.unwrap();
     deploy_on_node(&node, "hetfaas-doubler").await;
     let lambda = Arc::new(platform(Some(format!("http://{}", node.addr())), None, "unused"));

@@ -29,7 +29,7 @@ def handler(event, context):\n    \
 fn continuum() -> Vec<WorkerConfig> {
     let edge = LocalConfig { cpu: Some(0.1), cpu_period_ms: 10, ..LocalConfig::default() };
     let cloud = LocalConfig {
-        network: hetfaas::platform::local::network::NetworkConfig { delay_ms: 40.0, ..Default::default() },
+        network: hetfaas::platform::local::network::NetworkConfig { delay_ms: 40.0, ..Default::default() }.into(),
         ..LocalConfig::default()
     };
     vec![

@@ -52,6 +52,7 @@ async fn every_entity_round_trips_on_a_real_cluster() {
             started_at_ms: i as i64 * hour,
             cold: false,
             training: false,
+            client_gone: i == 3,
             cpu_ms: Some(1.0),
             maxrss_kb: Some(1024),
         })

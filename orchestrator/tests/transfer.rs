@@ -59,7 +59,7 @@ const NOISE_FLOOR: f64 = 0.05;
 
 fn worker(name: &str, tier: Tier, cpu: Option<f64>, delay_ms: f64) -> WorkerConfig {
     let network = NetworkConfig { delay_ms, jitter_ms: 0.0, bandwidth_mbps: 0.0 };
-    let local = LocalConfig { cpu, cpu_period_ms: 10, network, ..LocalConfig::default() };
+    let local = LocalConfig { cpu, cpu_period_ms: 10, network: network.into(), ..LocalConfig::default() };
     WorkerConfig { name: name.into(), tier, platform: PlatformConfig::Local(local) }
 }
 

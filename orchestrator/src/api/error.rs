@@ -39,7 +39,8 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (self.status, Json(self.body)).into_response();
-        if self.status == StatusCode::TOO_MANY_REQUESTS {
+        // Both are "come back shortly": throttled, or still deploying.
+        if matches!(self.status, StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE) {
             response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("1"));
         }
         response
@@ -88,6 +89,7 @@ impl From<InvokeError> for ApiError {
             InvokeError::NoCandidate { .. } => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "no_worker", message),
             InvokeError::AllFailed(_) => ApiError::new(StatusCode::BAD_GATEWAY, "platform_failure", message),
             InvokeError::Throttled(_) => ApiError::new(StatusCode::TOO_MANY_REQUESTS, "throttled", message),
+            InvokeError::Internal(_) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", message),
         }
     }
 }

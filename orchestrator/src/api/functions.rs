@@ -72,8 +72,8 @@ pub async fn run(app: &AppState, function: String, event: Bytes, headers: &Heade
             ApiError::bad_request(format!("unknown policy in {}; choose one of {}", headers::POLICY, PolicyKind::names()))
         })?),
     };
-    let request = InvokeRequest { function, event, input_size, policy, training: false, target: None };
-    let invocation = app.orchestrator.invoke(request).await?;
+    let request = InvokeRequest::from_client(function, event, input_size, policy);
+    let invocation = app.orchestrator.invoke_for_client(request).await?;
     Ok(respond(&app.orchestrator, invocation))
 }
 

@@ -4,7 +4,7 @@
 //! and metrics). Every body and header is a `hetfaas-api` type; every
 //! route reaches the core through [`Orchestrator`]'s methods only.
 
-mod auth;
+pub mod auth;
 mod compat;
 pub mod error;
 mod functions;

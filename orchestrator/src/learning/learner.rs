@@ -17,11 +17,12 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use super::model::Model;
 use super::{Incremental, LearningConfig, ModelCache};
+use crate::fault;
 use crate::store::{Execution, ModelRecord, Store, StoreError};
 use crate::worker::{WorkerId, WorkerNames};
 
@@ -55,6 +56,7 @@ pub struct Learner {
     tx: mpsc::UnboundedSender<Message>,
     pending: Arc<AtomicUsize>,
     task: Arc<std::sync::Mutex<Option<JoinHandle<()>>>>,
+    death: watch::Receiver<Option<String>>,
 }
 
 /// A model's key: its function, and its worker by position (stored rows
@@ -91,8 +93,8 @@ impl Learner {
         let (tx, rx) = mpsc::unbounded_channel();
         let pending = Arc::new(AtomicUsize::new(0));
         let state = State { config, store, cache, workers, models, pending: pending.clone() };
-        let task = tokio::spawn(run(state, rx));
-        Learner { tx, pending, task: Arc::new(std::sync::Mutex::new(Some(task))) }
+        let (task, death) = fault::supervised("learner", run(state, rx, fault::failpoint("learner")));
+        Learner { tx, pending, task: Arc::new(std::sync::Mutex::new(Some(task))), death }
     }
 
     /// Offers stored execution rows to the learner without waiting. Past
@@ -150,6 +152,11 @@ impl Learner {
         let _ = self.tx.send(Message::Forget(function.to_owned()));
     }
 
+    /// Why the learner died, if it did (then models stop learning).
+    pub fn death(&self) -> watch::Receiver<Option<String>> {
+        self.death.clone()
+    }
+
     /// Learns what is queued, then stops.
     pub async fn shutdown(&self) {
         self.barrier().await;
@@ -161,9 +168,10 @@ impl Learner {
     }
 }
 
-async fn run(mut state: State, mut rx: mpsc::UnboundedReceiver<Message>) {
+async fn run(mut state: State, mut rx: mpsc::UnboundedReceiver<Message>, fail: bool) {
     while let Some(message) = rx.recv().await {
         match message {
+            Message::Executions(_) if fail => panic!("HETFAAS_FAILPOINT=learner"),
             Message::Executions(rows) => {
                 state.learn(&rows).await;
                 state.pending.fetch_sub(rows.len(), Ordering::AcqRel);

@@ -25,11 +25,17 @@ use crate::store::Execution;
 /// Input sizes whose durations are features (dissertation 4.3.5).
 pub const FEATURE_SIZES: [u64; 6] = [1, 100, 200, 500, 750, 1000];
 
+/// How many features a function run by `workers` workers has: the
+/// durations at each feature size on each worker, CPU time and memory.
+pub fn dimensions(workers: usize) -> usize {
+    workers * FEATURE_SIZES.len() + 2
+}
+
 /// The feature vector from a function's successful warm executions, or
 /// `None` if some worker has fewer than three distinct sizes to fit.
 pub fn features(rows: &[Execution], workers: &[String]) -> Option<Vec<f64>> {
     let usable: Vec<&Execution> = rows.iter().filter(|r| r.learnable()).collect();
-    let mut features = Vec::with_capacity(workers.len() * FEATURE_SIZES.len() + 2);
+    let mut features = Vec::with_capacity(dimensions(workers.len()));
     for worker in workers {
         let points: Vec<(f64, f64)> = usable.iter().filter(|r| r.worker == *worker).map(|r| (r.input_size as f64, r.duration_ms)).collect();
         let curve = Quadratic::fit(&points)?;
@@ -94,7 +100,7 @@ mod tests {
         rows.extend(sizes.iter().map(|&s| row("cloud", s, 20.0 + (s * s) as f64 / 1e4)));
         rows[3].duration_ms += 0.5;
         let f = features(&rows, &workers).unwrap();
-        assert_eq!(f.len(), 2 * FEATURE_SIZES.len() + 2, "six durations per worker, CPU time, memory");
+        assert_eq!(f.len(), dimensions(2), "six durations per worker, CPU time, memory");
         let close = |got: f64, want: f64| (got.exp_m1() - want).abs() / want < 0.05;
         assert!(close(f[5], 12.0), "edge at 1000: {}", f[5].exp_m1());
         assert!(close(f[6 + 4], 20.0 + 56.25), "cloud at 750: {}", f[10].exp_m1());

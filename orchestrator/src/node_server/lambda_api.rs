@@ -22,6 +22,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::Shared;
+use crate::function::validate_name;
 use crate::platform::lambda_wire::{self, COLD, ERROR_KIND, ERROR_TYPE, FUNCTION_ERROR, PROFILE};
 use crate::platform::{InvokeOutcome, Platform, PlatformError};
 
@@ -68,6 +69,9 @@ pub async fn invoke_only(State(shared): State<Arc<Shared>>, body: Result<Bytes, 
 }
 
 async fn invoke(shared: &Shared, name: &str, body: Result<Bytes, BytesRejection>) -> Result<Response, ServiceError> {
+    if let Err(e) = validate_name(name) {
+        return Err(ServiceError(StatusCode::BAD_REQUEST, "InvalidParameterValueException", e.to_string()));
+    }
     let event = body.map_err(|e| ServiceError(e.status(), "RequestTooLargeException", e.body_text()))?;
     let _slot = InFlight::enter(shared, name)?;
     let outcome = shared.platform.invoke(name, event).await.map_err(|e| match e {

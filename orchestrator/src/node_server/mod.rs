@@ -19,25 +19,30 @@ use std::sync::{Arc, Mutex};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path as UrlPath, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{post, put};
 use axum::{Json, Router};
 
+use crate::api::auth::require;
 use crate::api::error::{ApiError, MAX_BODY, parse_json};
-use crate::function::FunctionSpec;
+use crate::function::{FunctionSpec, validate_name};
 use crate::platform::lambda_wire::NodeHealth;
 use crate::platform::local::{LocalConfig, LocalPlatform};
 use crate::platform::{DeployError, Platform, StartError};
-use crate::server::Listening;
+use crate::server::{Listening, Unprotected, protect};
 
 /// How a node behaves beyond its local platform's settings.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct NodeOptions {
     /// Invocations of one function in flight at once before the node answers
     /// 429 `TooManyRequestsException`, as Lambda does past a function's
     /// reserved concurrency. `None` queues instead (the local pool's limit).
     pub max_concurrency: Option<usize>,
+    /// Bearer token for deploy and remove (`--token`, `HETFAAS_NODE_TOKEN`).
+    pub token: Option<String>,
+    /// Listen beyond loopback with no token (refused otherwise).
+    pub insecure: bool,
 }
 
 /// A running node: its platform and its listener.
@@ -62,6 +67,8 @@ pub enum NodeError {
     Start(#[from] StartError),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
+    #[error(transparent)]
+    Unprotected(#[from] Unprotected),
 }
 
 impl Node {
@@ -72,6 +79,9 @@ impl Node {
         seed: u64,
         options: NodeOptions,
     ) -> Result<Node, NodeError> {
+        protect(listen, options.token.is_some(), options.insecure, "a node token (--token or HETFAAS_NODE_TOKEN)")?;
+        crate::config::private_dir(data_dir)
+            .map_err(|e| StartError { worker: "node".into(), detail: format!("{}: {e}", data_dir.display()) })?;
         let platform = LocalPlatform::start("node", config, data_dir, seed)?;
         let shared = Arc::new(Shared { platform, options, functions: Mutex::default() });
         let router = Router::new()
@@ -99,11 +109,20 @@ impl Node {
 
 type NodeState = State<Arc<Shared>>;
 
+/// A function name from a URL: the orchestrator's rule, or 400. (axum has
+/// percent-decoded it, so `..%2F..` arrives as `../..` and is refused here.)
+pub(crate) fn function_name(name: &str) -> Result<&str, ApiError> {
+    validate_name(name).map(|()| name).map_err(|e| ApiError::bad_request(e.to_string()))
+}
+
 async fn deploy(
     State(shared): NodeState,
     UrlPath(name): UrlPath<String>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    require(shared.options.token.as_deref(), &headers)?;
+    function_name(&name)?;
     let spec: FunctionSpec = parse_json(&body?)?;
     if spec.name != name {
         return Err(ApiError::bad_request(format!("the URL names {name:?} but the body names {:?}", spec.name)));
@@ -123,10 +142,12 @@ async fn deploy(
     }
 }
 
-async fn remove(State(shared): NodeState, UrlPath(name): UrlPath<String>) -> StatusCode {
+async fn remove(State(shared): NodeState, UrlPath(name): UrlPath<String>, headers: HeaderMap) -> Result<StatusCode, ApiError> {
+    require(shared.options.token.as_deref(), &headers)?;
+    function_name(&name)?;
     shared.functions.lock().expect("functions lock poisoned").remove(&name);
     let _ = shared.platform.remove(&name).await;
-    StatusCode::NO_CONTENT
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn health(State(shared): NodeState) -> Json<NodeHealth> {

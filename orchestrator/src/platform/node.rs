@@ -28,6 +28,9 @@ pub struct NodeConfig {
     /// Seconds to wait for a TCP connection before calling it unreachable.
     #[serde(default = "default_connect_timeout_s")]
     pub connect_timeout_s: u64,
+    /// The node's token (`hetfaas node --token`), sent with deploy and remove.
+    #[serde(default)]
+    pub token: Option<String>,
 }
 
 fn default_connect_timeout_s() -> u64 {
@@ -42,6 +45,7 @@ pub struct NodePlatform {
     name: String,
     base: String,
     client: reqwest::Client,
+    token: Option<String>,
     timeouts: RwLock<HashMap<String, Duration>>,
     utilisation: [AtomicU64; 2],
 }
@@ -56,9 +60,19 @@ impl NodePlatform {
             name: name.to_owned(),
             base: config.url.trim_end_matches('/').to_owned(),
             client,
+            token: config.token,
             timeouts: RwLock::default(),
             utilisation: Default::default(),
         })
+    }
+
+    /// A deploy or remove request, with the node's token when it has one.
+    fn admin(&self, method: reqwest::Method, function: &str) -> reqwest::RequestBuilder {
+        let request = self.client.request(method, format!("{}/functions/{function}", self.base));
+        match &self.token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
     }
 
     fn unreachable(&self, e: &reqwest::Error) -> PlatformError {
@@ -70,13 +84,7 @@ impl NodePlatform {
 impl Platform for NodePlatform {
     async fn deploy(&self, spec: &FunctionSpec) -> Result<(), DeployError> {
         let platform = |detail: String| DeployError::Platform { worker: self.name.clone(), detail };
-        let response = self
-            .client
-            .put(format!("{}/functions/{}", self.base, spec.name))
-            .json(spec)
-            .send()
-            .await
-            .map_err(|e| platform(e.to_string()))?;
+        let response = self.admin(reqwest::Method::PUT, &spec.name).json(spec).send().await.map_err(|e| platform(e.to_string()))?;
         let status = response.status();
         if status.is_success() {
             let timeout = Duration::from_secs(u64::from(spec.timeout_s)) + SLACK;
@@ -89,6 +97,9 @@ impl Platform for NodePlatform {
         };
         match error.error_type {
             Some(error_type) if status == reqwest::StatusCode::BAD_REQUEST => Err(DeployError::Code { error_type, message: error.message }),
+            _ if matches!(status.as_u16(), 401 | 403) => {
+                Err(platform(format!("{status}: {} (set `token` in this worker's configuration to the node's --token)", error.message)))
+            }
             _ => Err(platform(format!("{status}: {}", error.message))),
         }
     }
@@ -123,8 +134,11 @@ impl Platform for NodePlatform {
 
     async fn remove(&self, function: &str) -> Result<(), PlatformError> {
         self.timeouts.write().expect("timeouts lock poisoned").remove(function);
-        self.client.delete(format!("{}/functions/{function}", self.base)).send().await.map_err(|e| self.unreachable(&e))?;
-        Ok(())
+        let response = self.admin(reqwest::Method::DELETE, function).send().await.map_err(|e| self.unreachable(&e))?;
+        match response.status() {
+            status if status.is_success() => Ok(()),
+            status => Err(PlatformError::Failed { worker: self.name.clone(), detail: format!("removing {function}: {status}") }),
+        }
     }
 
     async fn shutdown(&self) {}

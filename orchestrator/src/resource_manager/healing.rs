@@ -52,7 +52,7 @@ impl Orchestrator {
         }
         let this = self.clone();
         let on_panic = move |panic: String| tracing::error!(worker = ?worker, "redeploying a lost function panicked: {panic}");
-        self.spawn(
+        let _ = self.spawn(
             async move {
                 let w = &this.inner.workers[worker.index()];
                 tracing::info!(worker = %w.name, function = %entry.spec.name, "worker lost the function; redeploying it");

@@ -4,6 +4,7 @@
 //! handles workers by [`WorkerId`], so it clones no name.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -33,6 +34,33 @@ pub struct InvokeRequest {
     pub target: Option<WorkerId>,
 }
 
+impl InvokeRequest {
+    /// A user's request, routed by `policy` (or the configured default).
+    pub fn from_client(function: String, event: Bytes, input_size: u64, policy: Option<PolicyKind>) -> InvokeRequest {
+        InvokeRequest { function, event, input_size, policy, training: false, target: None }
+    }
+}
+
+/// Set when the client that asked for a call has gone away.
+#[derive(Debug, Clone, Default)]
+struct ClientGone(Arc<AtomicBool>);
+
+/// Marks the client gone if dropped before [`Waiting::answered`]: the HTTP
+/// layer drops the request's future when the client disconnects.
+struct Waiting(ClientGone);
+
+impl Waiting {
+    fn answered(self) {
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        (self.0).0.store(true, Ordering::Relaxed);
+    }
+}
+
 /// What the function did, and where and how it was placed.
 #[derive(Debug, Clone)]
 pub struct Invocation {
@@ -60,10 +88,35 @@ pub enum InvokeError {
     /// Every candidate refused for now (HTTP 429 upstream): retry later.
     #[error("every candidate worker is throttling: {}", .0.join("; "))]
     Throttled(Vec<String>),
+    /// The orchestrator itself failed (a panic in the invoke path).
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl Orchestrator {
+    /// A client's invocation, run to its end even if the client goes away:
+    /// the platform call completes (a warm instance goes back to its pool
+    /// rather than die mid-call) and its row is written, marked
+    /// `client_gone`. Shutdown waits for these calls.
+    pub async fn invoke_for_client(&self, request: InvokeRequest) -> Result<Invocation, InvokeError> {
+        let gone = ClientGone::default();
+        let waiting = Waiting(gone.clone());
+        let (this, in_flight) = (self.clone(), self.inner.calls.enter());
+        let call = tokio::spawn(async move {
+            let _in_flight = in_flight;
+            this.run(request, &gone).await
+        });
+        let answer = call.await.unwrap_or_else(|e| Err(InvokeError::Internal(e.to_string())));
+        waiting.answered();
+        answer
+    }
+
+    /// An invocation from inside (training), which cannot go away.
     pub async fn invoke(&self, request: InvokeRequest) -> Result<Invocation, InvokeError> {
+        self.run(request, &ClientGone::default()).await
+    }
+
+    async fn run(&self, request: InvokeRequest, gone: &ClientGone) -> Result<Invocation, InvokeError> {
         let inner = &self.inner;
         let entry = inner.registry.get(&request.function).ok_or_else(|| InvokeError::UnknownFunction(request.function.clone()))?;
         match entry.state() {
@@ -101,7 +154,9 @@ impl Orchestrator {
             let outcome = worker.platform.invoke(&request.function, request.event.clone()).await;
             let duration_ms = start.elapsed().as_secs_f64() * 1000.0;
             inner.metrics.observe(worker.id, duration_ms, &outcome);
-            let attempt = Attempt { function: &entry.name, worker: worker.id, duration_ms, started_at_ms, policy: policy.kind() };
+            let client_gone = gone.0.load(Ordering::Relaxed);
+            let attempt =
+                Attempt { function: &entry.name, worker: worker.id, duration_ms, started_at_ms, policy: policy.kind(), client_gone };
             inner.recorder.record(attempt.row(&request, &predicted_ms, &outcome)).await;
             match outcome {
                 Ok(InvokeOutcome { result, cold, .. }) => {
@@ -151,6 +206,7 @@ struct Attempt<'a> {
     duration_ms: f64,
     started_at_ms: i64,
     policy: PolicyKind,
+    client_gone: bool,
 }
 
 impl Attempt<'_> {
@@ -171,6 +227,7 @@ impl Attempt<'_> {
             started_at_ms: self.started_at_ms,
             cold,
             training: request.training,
+            client_gone: self.client_gone,
             profile,
         }
     }

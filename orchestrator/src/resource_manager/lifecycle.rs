@@ -50,7 +50,7 @@ impl Orchestrator {
         self.inner.registry.insert(entry.clone());
         let this = self.clone();
         let deploying = entry.clone();
-        self.spawn(async move { this.deploy(&deploying).await }, self.fail_on_panic(entry.clone()));
+        entry.set_deployment(self.spawn(async move { this.deploy(&deploying).await }, self.fail_on_panic(entry.clone())));
         Ok(self.view(&entry))
     }
 
@@ -61,7 +61,7 @@ impl Orchestrator {
         move |panic| {
             let reason = format!("internal error while deploying or training: {panic}");
             let failing = this.clone();
-            this.spawn(async move { failing.set_state(&entry, FunctionState::Failed(reason)).await }, |_| {});
+            let _ = this.spawn(async move { failing.set_state(&entry, FunctionState::Failed(reason)).await }, |_| {});
         }
     }
 
@@ -118,7 +118,9 @@ impl Orchestrator {
             if redeploy {
                 let this = self.clone();
                 let redeploying = entry.clone();
-                self.spawn(async move { this.redeploy(&redeploying, stored.state).await }, self.fail_on_panic(entry));
+                entry.set_deployment(
+                    self.spawn(async move { this.redeploy(&redeploying, stored.state).await }, self.fail_on_panic(entry.clone())),
+                );
             }
         }
         self.recluster().await;
@@ -135,9 +137,14 @@ impl Orchestrator {
         entry.set_state(state);
     }
 
-    /// Removes a function from every worker, the registry and the store.
+    /// Removes a function from every worker, the registry and the store;
+    /// a deployment still running is stopped first, so what it deployed is
+    /// removed too rather than left behind.
     pub async fn delete(&self, name: &str) -> Result<bool, StoreError> {
         let entry = self.inner.registry.remove(name);
+        if let Some(entry) = &entry {
+            entry.stop_deployment();
+        }
         self.inner.models.forget(name);
         self.inner.learner.forget(name);
         self.inner.catalog.remove(name);

@@ -26,7 +26,7 @@ use std::sync::{Arc, Mutex};
 pub use self::invoke::{Invocation, InvokeError, InvokeRequest};
 pub use self::lifecycle::CreateError;
 use self::registry::Registry;
-use self::tasks::Tasks;
+use self::tasks::{Calls, Tasks};
 use crate::config::{Config, TrainingConfig};
 use crate::function::Tier;
 use crate::learning::learner::Learner;
@@ -89,6 +89,7 @@ struct Inner {
     learning: LearningConfig,
     catalog: catalog::Catalog,
     tasks: Tasks,
+    calls: Calls,
     /// (worker, function) pairs being redeployed after "not deployed".
     healing: Mutex<HashSet<(WorkerId, String)>>,
 }
@@ -101,13 +102,16 @@ pub enum StartupError {
     Store(#[from] StoreError),
     #[error("cannot create data directory {path}: {source}")]
     DataDir { path: std::path::PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
 }
 
 impl Orchestrator {
     /// Opens the store, starts the workers, restores functions and models.
     pub async fn start(config: &Config) -> Result<Orchestrator, StartupError> {
+        config.validate()?;
         let data_dir = &config.data_dir;
-        std::fs::create_dir_all(data_dir).map_err(|source| StartupError::DataDir { path: data_dir.clone(), source })?;
+        crate::config::private_dir(data_dir).map_err(|source| StartupError::DataDir { path: data_dir.clone(), source })?;
         let store = config.store.build(data_dir).await?;
         let mut workers = Vec::with_capacity(config.workers.len());
         for (i, w) in config.workers.iter().enumerate() {
@@ -144,13 +148,14 @@ impl Orchestrator {
                 seed: config.seed,
                 training: config.training.clone(),
                 learning: config.learning.clone(),
-                catalog: catalog::Catalog::default(),
+                catalog: catalog::Catalog::new(crate::learning::profile::dimensions(config.workers.len())),
                 tasks: Tasks::new(),
+                calls: Calls::default(),
                 healing: Mutex::default(),
             }),
         };
         orchestrator.restore().await?;
-        orchestrator.spawn(health::monitor(orchestrator.clone()), |panic| tracing::error!("the health monitor panicked: {panic}"));
+        let _ = orchestrator.spawn(health::monitor(orchestrator.clone()), |panic| tracing::error!("the health monitor panicked: {panic}"));
         Ok(orchestrator)
     }
 
@@ -173,13 +178,19 @@ impl Orchestrator {
 
     /// Runs `task` as one of the orchestrator's own: stopped and awaited on
     /// shutdown; a panic goes to `on_panic`.
-    fn spawn(&self, task: impl Future<Output = ()> + Send + 'static, on_panic: impl FnOnce(String) + Send + 'static) {
-        self.inner.tasks.spawn(task, on_panic);
+    fn spawn(
+        &self,
+        task: impl Future<Output = ()> + Send + 'static,
+        on_panic: impl FnOnce(String) + Send + 'static,
+    ) -> Option<tokio::task::AbortHandle> {
+        self.inner.tasks.spawn(task, on_panic)
     }
 
-    /// Orderly stop: background work ends, queued execution rows are
-    /// written and learned, and every worker's instances are stopped.
+    /// Orderly stop: clients' calls finish, background work ends, queued
+    /// execution rows are written and learned, and every worker's instances
+    /// are stopped.
     pub async fn shutdown(&self) {
+        self.inner.calls.idle().await;
         self.inner.tasks.shutdown().await;
         self.inner.recorder.shutdown().await;
         self.inner.learner.shutdown().await;

@@ -5,7 +5,8 @@
 
 use std::sync::atomic::Ordering;
 
-use hetfaas_api::{ExecutionPage, Health, Incremental, RecorderHealth, WorkerHealth};
+use hetfaas_api::{ExecutionPage, Health, Incremental, LearnerHealth, RecorderHealth, WorkerHealth};
+use tokio::sync::watch;
 
 use super::Orchestrator;
 use crate::store::StoreError;
@@ -49,15 +50,37 @@ impl Orchestrator {
             })
             .collect();
         let stats = &self.inner.recorder.stats;
+        let (recorder, learner) = (self.inner.recorder.death().borrow().clone(), self.inner.learner.death().borrow().clone());
+        let failures: Vec<String> = recorder.iter().chain(&learner).cloned().collect();
         Health {
-            status: "ok".into(),
+            status: if failures.is_empty() { "ok" } else { "failing" }.into(),
+            failures,
             workers,
             functions: self.inner.registry.len(),
             recorder: RecorderHealth {
+                running: recorder.is_none(),
                 queued: self.inner.recorder.queued(),
                 written: stats.written.load(Ordering::Relaxed),
                 failed: stats.failed.load(Ordering::Relaxed),
             },
+            learner: LearnerHealth { running: learner.is_none() },
+            features_set_aside: self.inner.catalog.aside(),
+        }
+    }
+
+    /// Resolves when the learner or the recorder has died, with why: the
+    /// server cannot go on without them, and says so rather than serve on
+    /// without learning or recording.
+    pub async fn failure(&self) -> String {
+        async fn died(mut death: watch::Receiver<Option<String>>) -> String {
+            match death.wait_for(Option::is_some).await {
+                Ok(reason) => reason.clone().unwrap_or_default(),
+                Err(_) => std::future::pending().await,
+            }
+        }
+        tokio::select! {
+            reason = died(self.inner.learner.death()) => reason,
+            reason = died(self.inner.recorder.death()) => reason,
         }
     }
 
@@ -66,7 +89,11 @@ impl Orchestrator {
         let health = self.health();
         let workers: Vec<_> =
             health.workers.iter().map(|w| (w.name.as_str(), w.healthy, w.utilisation.cpu, w.utilisation.memory)).collect();
+        let up = |running: bool| if running { 1.0 } else { 0.0 };
         let extra = [
+            ("hetfaas_up", "1 while the learner and the recorder run.", up(health.failures.is_empty())),
+            ("hetfaas_learner_up", "1 while the learner task runs.", up(health.learner.running)),
+            ("hetfaas_recorder_up", "1 while the recorder task runs.", up(health.recorder.running)),
             ("hetfaas_functions", "Functions registered.", health.functions as f64),
             ("hetfaas_recorder_queued", "Execution rows waiting to be written.", health.recorder.queued as f64),
             ("hetfaas_recorder_written", "Execution rows written.", health.recorder.written as f64),

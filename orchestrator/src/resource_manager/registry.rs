@@ -3,7 +3,9 @@
 //! writes both, store first.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
+
+use tokio::task::AbortHandle;
 
 use hetfaas_api::TrainingReport;
 
@@ -19,6 +21,9 @@ pub struct FunctionEntry {
     pub workers: Vec<WorkerId>,
     pub created_at_ms: i64,
     state: RwLock<(FunctionState, Option<TrainingReport>)>,
+    /// Its deployment and training while they run: deleting the function
+    /// stops them before removing what they deployed.
+    deployment: Mutex<Option<AbortHandle>>,
 }
 
 impl FunctionEntry {
@@ -29,7 +34,19 @@ impl FunctionEntry {
         state: FunctionState,
         training: Option<TrainingReport>,
     ) -> Self {
-        FunctionEntry { name: spec.name.as_str().into(), spec, workers, created_at_ms, state: RwLock::new((state, training)) }
+        let name = spec.name.as_str().into();
+        FunctionEntry { name, spec, workers, created_at_ms, state: RwLock::new((state, training)), deployment: Mutex::default() }
+    }
+
+    pub fn set_deployment(&self, task: Option<AbortHandle>) {
+        *self.deployment.lock().expect("deployment lock poisoned") = task;
+    }
+
+    /// Stops the deployment and training, if they still run.
+    pub fn stop_deployment(&self) {
+        if let Some(task) = self.deployment.lock().expect("deployment lock poisoned").take() {
+            task.abort();
+        }
     }
 
     pub fn state(&self) -> FunctionState {

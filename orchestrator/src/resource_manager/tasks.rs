@@ -6,10 +6,15 @@
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures_util::FutureExt;
-use tokio::task::JoinSet;
+use tokio::sync::Notify;
+use tokio::task::{AbortHandle, JoinSet};
+
+use crate::fault::panic_message;
 
 #[derive(Debug, Default)]
 pub struct Tasks {
@@ -24,16 +29,21 @@ impl Tasks {
 
     /// Runs `task` in the background; if it panics, `on_panic` gets the
     /// panic's message. Finished tasks are reaped here, so the set holds
-    /// only what still runs.
-    pub fn spawn(&self, task: impl Future<Output = ()> + Send + 'static, on_panic: impl FnOnce(String) + Send + 'static) {
+    /// only what still runs. The handle stops the task early; `None` once
+    /// shut down (nothing starts then).
+    pub fn spawn(
+        &self,
+        task: impl Future<Output = ()> + Send + 'static,
+        on_panic: impl FnOnce(String) + Send + 'static,
+    ) -> Option<AbortHandle> {
         let mut set = self.set.lock().expect("tasks lock poisoned");
-        let Some(set) = set.as_mut() else { return };
+        let set = set.as_mut()?;
         while set.try_join_next().is_some() {}
-        set.spawn(async move {
+        Some(set.spawn(async move {
             if let Err(panic) = AssertUnwindSafe(task).catch_unwind().await {
                 on_panic(panic_message(panic.as_ref()));
             }
-        });
+        }))
     }
 
     /// Stops every task (at its next `.await`) and waits until all are gone.
@@ -46,13 +56,42 @@ impl Tasks {
     }
 }
 
-/// The text a panic carried (`panic!("...")` or an `expect` message).
-pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic".into())
+/// Clients' invocations still running, each in a task of its own (so a
+/// client that goes away does not cut a call short): shutdown waits for
+/// them before it stops the recorder that writes their rows.
+#[derive(Debug, Default)]
+pub struct Calls {
+    running: Arc<(AtomicUsize, Notify)>,
+}
+
+/// One call counted until dropped.
+#[derive(Debug)]
+pub struct Call(Arc<(AtomicUsize, Notify)>);
+
+impl Calls {
+    pub fn enter(&self) -> Call {
+        self.running.0.fetch_add(1, Ordering::AcqRel);
+        Call(self.running.clone())
+    }
+
+    /// Returns once no call is running.
+    pub async fn idle(&self) {
+        loop {
+            let notified = self.running.1.notified();
+            if self.running.0.load(Ordering::Acquire) == 0 {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+impl Drop for Call {
+    fn drop(&mut self) {
+        if self.0.0.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.1.notify_waiters();
+        }
+    }
 }
 
 #[cfg(test)]

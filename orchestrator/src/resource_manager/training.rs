@@ -56,6 +56,7 @@ impl std::ops::AddAssign for Tally {
 impl Orchestrator {
     /// Runs steps 1-5 for a freshly deployed function.
     pub(super) async fn train(&self, entry: &FunctionEntry) -> TrainingReport {
+        assert!(!crate::fault::failpoint("training"), "HETFAAS_FAILPOINT=training");
         let start = Instant::now();
         let config = &self.inner.training;
         let name = &entry.spec.name;
@@ -138,41 +139,32 @@ impl Orchestrator {
         Some(Ok(TransferOutcome { decision, function: self.view(&entry) }))
     }
 
-    /// Invokes the function once per size on each supporting worker, one
-    /// call at a time per worker; the workers take turns, or proceed side
-    /// by side with `concurrent_workers`.
+    /// Invokes the function once per size on each supporting worker, the
+    /// same event on each; the workers take turns, one call at a time, or
+    /// run each size side by side with `concurrent_workers`. Events are
+    /// drawn one at a time, so only one is ever held.
     async fn run_on_every_worker(&self, entry: &FunctionEntry, sizes: &[u64], rng: &mut StdRng) -> Tally {
-        let events: Vec<(u64, Bytes)> = sizes.iter().map(|&s| (s, event_of_size(&entry.spec.example_inputs, s, rng))).collect();
         let mut tally = Tally::default();
-        if self.inner.training.concurrent_workers {
-            let runs = entry.workers.iter().map(|&w| self.run_on_worker(&entry.spec.name, w, &events));
-            futures_util::future::join_all(runs).await.into_iter().for_each(|t| tally += t);
-        } else {
-            for &worker in &entry.workers {
-                tally += self.run_on_worker(&entry.spec.name, worker, &events).await;
+        for &size in sizes {
+            let (input_size, event) = event_of_size(&entry.spec.example_inputs, size, rng);
+            let run = |worker| self.run_once(&entry.spec.name, worker, input_size, event.clone());
+            if self.inner.training.concurrent_workers {
+                futures_util::future::join_all(entry.workers.iter().map(|&w| run(w))).await.into_iter().for_each(|t| tally += t);
+            } else {
+                for &worker in &entry.workers {
+                    tally += run(worker).await;
+                }
             }
         }
         tally
     }
 
-    /// Runs `events` on one worker in order.
-    async fn run_on_worker(&self, function: &str, worker: WorkerId, events: &[(u64, Bytes)]) -> Tally {
-        let mut tally = Tally::default();
-        for (input_size, event) in events {
-            let request = InvokeRequest {
-                function: function.to_owned(),
-                event: event.clone(),
-                input_size: *input_size,
-                policy: None,
-                training: true,
-                target: Some(worker),
-            };
-            tally.invocations += 1;
-            if !matches!(self.invoke(request).await, Ok(i) if i.result.is_ok()) {
-                tally.failed += 1;
-            }
-        }
-        tally
+    /// One training call, pinned to `worker`.
+    async fn run_once(&self, function: &str, worker: WorkerId, input_size: u64, event: Bytes) -> Tally {
+        let request =
+            InvokeRequest { function: function.to_owned(), event, input_size, policy: None, training: true, target: Some(worker) };
+        let ok = matches!(self.invoke(request).await, Ok(i) if i.result.is_ok());
+        Tally { invocations: 1, failed: u64::from(!ok) }
     }
 
     /// Refits every model of the function from its whole stored history
@@ -192,10 +184,15 @@ impl Orchestrator {
     }
 }
 
+/// The largest training event: Lambda's payload limit, which no call from
+/// a client could exceed either.
+const MAX_EVENT_BYTES: usize = 6 * 1024 * 1024;
+
 /// An event of `size` elements drawn from the elements of the example
-/// inputs (array examples contribute their elements, others themselves).
-/// Without examples the elements are the integers 1..=size.
-pub fn event_of_size(examples: &[Value], size: u64, rng: &mut StdRng) -> Bytes {
+/// inputs (array examples contribute their elements, others themselves),
+/// and its actual size: fewer elements when `size` of them would pass
+/// [`MAX_EVENT_BYTES`]. Without examples the elements are 1..=size.
+pub fn event_of_size(examples: &[Value], size: u64, rng: &mut StdRng) -> (u64, Bytes) {
     let pool: Vec<&Value> = examples
         .iter()
         .flat_map(|e| match e {
@@ -203,12 +200,24 @@ pub fn event_of_size(examples: &[Value], size: u64, rng: &mut StdRng) -> Bytes {
             other => vec![other],
         })
         .collect();
-    let event: Vec<Value> = if pool.is_empty() {
-        (1..=size).map(Value::from).collect()
-    } else {
-        (0..size).map(|_| (*pool.choose(rng).expect("pool is not empty")).clone()).collect()
-    };
-    Bytes::from(serde_json::to_vec(&event).expect("JSON values serialise"))
+    let mut text = Vec::from(&b"["[..]);
+    let mut count = 0;
+    for i in 0..size {
+        let element = match pool.choose(rng) {
+            Some(value) => serde_json::to_vec(value).expect("JSON values serialise"),
+            None => (i + 1).to_string().into_bytes(),
+        };
+        if text.len() + element.len() + 2 > MAX_EVENT_BYTES {
+            break;
+        }
+        if count > 0 {
+            text.push(b',');
+        }
+        text.extend_from_slice(&element);
+        count += 1;
+    }
+    text.push(b']');
+    (count, Bytes::from(text))
 }
 
 #[cfg(test)]
@@ -219,10 +228,20 @@ mod tests {
     fn events_have_the_asked_size_from_the_examples_and_repeat_for_a_seed() {
         let examples = vec![serde_json::json!([3, 5]), serde_json::json!("x")];
         let draw = |seed| event_of_size(&examples, 7, &mut StdRng::seed_from_u64(seed));
-        let event: Vec<Value> = serde_json::from_slice(&draw(1)).unwrap();
-        assert_eq!(event.len(), 7);
+        let (size, bytes) = draw(1);
+        let event: Vec<Value> = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!((size, event.len()), (7, 7));
         assert!(event.iter().all(|v| [serde_json::json!(3), serde_json::json!(5), serde_json::json!("x")].contains(v)));
         assert_eq!(draw(1), draw(1));
-        assert_eq!(&event_of_size(&[], 3, &mut StdRng::seed_from_u64(0))[..], b"[1,2,3]");
+        assert_eq!(&event_of_size(&[], 3, &mut StdRng::seed_from_u64(0)).1[..], b"[1,2,3]");
+        assert_eq!(&event_of_size(&[], 0, &mut StdRng::seed_from_u64(0)).1[..], b"[]");
+    }
+
+    #[test]
+    fn an_event_stays_within_the_payload_limit() {
+        let element = serde_json::Value::String("x".repeat(60_000));
+        let (size, bytes) = event_of_size(&[serde_json::json!([element])], 1000, &mut StdRng::seed_from_u64(0));
+        assert!(bytes.len() <= MAX_EVENT_BYTES && size < 1000 && size > 90, "{size} elements, {} bytes", bytes.len());
+        assert_eq!(serde_json::from_slice::<Vec<Value>>(&bytes).unwrap().len() as u64, size);
     }
 }

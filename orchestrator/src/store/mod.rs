@@ -57,6 +57,7 @@ pub(crate) fn sample_execution(worker: &str, input_size: u64, duration_ms: f64, 
         started_at_ms,
         cold: false,
         training: false,
+        client_gone: false,
         cpu_ms: None,
         maxrss_kb: None,
     }

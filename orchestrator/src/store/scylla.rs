@@ -88,8 +88,21 @@ fn corrupt(e: impl std::fmt::Display) -> StoreError {
 }
 
 type FunctionRow = (String, String, i64, String);
-type ExecutionRow =
-    (String, i64, f64, bool, Option<String>, Option<BTreeMap<String, f64>>, String, i64, bool, bool, Option<f64>, Option<i64>);
+type ExecutionRow = (
+    String,
+    i64,
+    f64,
+    bool,
+    Option<String>,
+    Option<BTreeMap<String, f64>>,
+    String,
+    i64,
+    bool,
+    bool,
+    Option<f64>,
+    Option<i64>,
+    Option<bool>,
+);
 type ModelRow = (String, String, f64, f64, i64, f64, String, i64, i64, String);
 
 impl ScyllaStore {
@@ -102,6 +115,8 @@ impl ScyllaStore {
         for statement in schema(&config.replication) {
             session.query_unpaged(statement, &[]).await.map_err(|e| db(format!("creating the schema: {e}")))?;
         }
+        // A table from before `client_gone` gains it; a current one refuses.
+        let _ = session.query_unpaged(ADD_CLIENT_GONE, &[]).await;
         session.await_schema_agreement().await.map_err(db)?;
         let s = Statements::prepare(&session).await?;
         Ok(ScyllaStore { session, bucket_hours: config.bucket_hours, s })
@@ -167,7 +182,8 @@ fn function_from((spec, state, created_at_ms, training): FunctionRow) -> Result<
 }
 
 fn execution_from(function: &str, row: ExecutionRow) -> Result<Execution, StoreError> {
-    let (worker, input_size, duration_ms, success, error, predicted_ms, policy, started_at_ms, cold, training, cpu_ms, maxrss_kb) = row;
+    let (worker, input_size, duration_ms, success, error, predicted_ms, policy, started_at_ms, cold, training, cpu_ms, maxrss_kb, gone) =
+        row;
     let policy = PolicyKind::parse(&policy).ok_or_else(|| StoreError::Corrupt(format!("unknown policy {policy:?}")))?;
     Ok(Execution {
         function: function.to_owned(),
@@ -183,6 +199,7 @@ fn execution_from(function: &str, row: ExecutionRow) -> Result<Execution, StoreE
         training,
         cpu_ms,
         maxrss_kb: maxrss_kb.map(|k| k.max(0) as u64),
+        client_gone: gone.unwrap_or(false),
     })
 }
 
@@ -224,11 +241,14 @@ impl Store for ScyllaStore {
             let id = rand::random::<i64>();
             let values = (
                 (&r.function, bucket, r.started_at_ms, id, &r.worker, r.input_size as i64, r.duration_ms, r.success),
-                (&r.error, &r.predicted_ms, r.policy.as_str(), r.cold, r.training, r.cpu_ms, r.maxrss_kb.map(|k| k as i64)),
+                (&r.error, &r.predicted_ms, r.policy.as_str(), r.cold, r.training, r.cpu_ms, r.maxrss_kb.map(|k| k as i64), r.client_gone),
             );
-            let ((function, bucket, started, id, worker, size, duration, success), (error, predicted, policy, cold, training, cpu, rss)) =
-                values;
-            let row = (function, bucket, started, id, worker, size, duration, success, error, predicted, policy, cold, training, cpu, rss);
+            let (
+                (function, bucket, started, id, worker, size, duration, success),
+                (error, predicted, policy, cold, training, cpu, rss, gone),
+            ) = values;
+            let row =
+                (function, bucket, started, id, worker, size, duration, success, error, predicted, policy, cold, training, cpu, rss, gone);
             self.run(&self.s.insert_execution, row).await?;
             self.run(&self.s.insert_bucket, (&r.function, bucket)).await
         });

@@ -37,7 +37,8 @@ CREATE TABLE IF NOT EXISTS executions (
     cold INTEGER NOT NULL,
     training INTEGER NOT NULL,
     cpu_ms REAL,
-    maxrss_kb INTEGER
+    maxrss_kb INTEGER,
+    client_gone INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS executions_by_function ON executions (function, worker, id);
 CREATE TABLE IF NOT EXISTS models (
@@ -62,8 +63,12 @@ CREATE TABLE IF NOT EXISTS credentials (
     scope TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
-PRAGMA user_version = 1;
 ";
+
+/// The schema's version (`PRAGMA user_version`) and how to reach it from
+/// each earlier one: version 1 had no `client_gone`.
+const VERSION: i64 = 2;
+const MIGRATIONS: [(i64, &str); 1] = [(1, "ALTER TABLE executions ADD COLUMN client_gone INTEGER NOT NULL DEFAULT 0")];
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
@@ -90,11 +95,21 @@ impl SqliteStore {
         }
         let path = path.to_owned();
         let conn = tokio::task::spawn_blocking(move || -> rusqlite::Result<Connection> {
+            let fresh = !path.exists();
             let conn = Connection::open(&path)?;
+            // Credentials live here: the file is its owner's alone (SQLite
+            // gives its -wal and -shm files the same mode).
+            let _ = std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600));
             conn.pragma_update(None, "journal_mode", "WAL")?;
             conn.pragma_update(None, "synchronous", "NORMAL")?;
             conn.busy_timeout(std::time::Duration::from_secs(5))?;
+            let version: i64 = if fresh { VERSION } else { conn.pragma_query_value(None, "user_version", |r| r.get(0))? };
             conn.execute_batch(SCHEMA)?;
+            for (from, migration) in MIGRATIONS.iter().filter(|(from, _)| *from >= version.max(1)) {
+                tracing::info!("upgrading the database from schema version {from}");
+                conn.execute_batch(migration)?;
+            }
+            conn.pragma_update(None, "user_version", VERSION)?;
             Ok(conn)
         })
         .await
@@ -150,6 +165,7 @@ fn execution_row(row: &Row<'_>) -> rusqlite::Result<Execution> {
         training: row.get(10)?,
         cpu_ms: row.get(11)?,
         maxrss_kb: row.get::<_, Option<i64>>(12)?.map(|v| v as u64),
+        client_gone: row.get(13)?,
     })
 }
 
@@ -169,7 +185,7 @@ fn model_row(row: &Row<'_>) -> rusqlite::Result<ModelRecord> {
 
 const FUNCTION_COLUMNS: &str = "SELECT spec, state, created_at_ms, training FROM functions";
 const EXECUTION_COLUMNS: &str = "SELECT function, worker, input_size, duration_ms, success, error, predicted_ms, policy, \
-     started_at_ms, cold, training, cpu_ms, maxrss_kb FROM executions";
+     started_at_ms, cold, training, cpu_ms, maxrss_kb, client_gone FROM executions";
 
 #[async_trait]
 impl Store for SqliteStore {
@@ -220,7 +236,8 @@ impl Store for SqliteStore {
             {
                 let mut insert = tx.prepare_cached(
                     "INSERT INTO executions (function, worker, input_size, duration_ms, success, error, predicted_ms, policy, \
-                     started_at_ms, cold, training, cpu_ms, maxrss_kb) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                     started_at_ms, cold, training, cpu_ms, maxrss_kb, client_gone) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
                 )?;
                 for r in &rows {
                     insert.execute(params![
@@ -236,7 +253,8 @@ impl Store for SqliteStore {
                         r.cold,
                         r.training,
                         r.cpu_ms,
-                        r.maxrss_kb.map(|v| v as i64)
+                        r.maxrss_kb.map(|v| v as i64),
+                        r.client_gone
                     ])?;
                 }
             }

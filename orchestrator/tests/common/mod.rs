@@ -32,7 +32,7 @@ pub fn local_worker(name: &str, tier: Tier, cpu: Option<f64>, delay_ms: f64) -> 
         tier,
         platform: PlatformConfig::Local(LocalConfig {
             cpu,
-            network: NetworkConfig { delay_ms, jitter_ms: 0.0, bandwidth_mbps: 0.0 },
+            network: NetworkConfig { delay_ms, jitter_ms: 0.0, bandwidth_mbps: 0.0 }.into(),
             ..LocalConfig::default()
         }),
     }
@@ -157,8 +157,9 @@ pub async fn until_in_flight(addr: std::net::SocketAddr, function: &str, n: usiz
 }
 
 /// A file a handler waits for, so a test (not a duration) decides when a
-/// call in flight may finish. Its directory is world-readable, so handlers
-/// running as another user can see it.
+/// call in flight may finish; the handler says it has started waiting by
+/// creating `<gate>.running`. Its directory is open to all (sticky, as
+/// `/tmp`), so handlers running as sandbox users can do both.
 pub struct Gate {
     _dir: tempfile::TempDir,
     path: std::path::PathBuf,
@@ -168,7 +169,7 @@ impl Gate {
     pub fn new() -> Gate {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
-        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o1777)).unwrap();
         let path = dir.path().join("open");
         Gate { _dir: dir, path }
     }
@@ -181,10 +182,22 @@ impl Gate {
     pub fn open(&self) {
         std::fs::write(&self.path, b"").unwrap();
     }
+
+    /// Waits until `n` handlers wait at the gate (a hang guard of a minute).
+    pub async fn until_waiting(&self, n: usize) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let running = self.path.with_extension("running");
+        while std::fs::read_to_string(&running).map_or(0, |s| s.len()) < n {
+            assert!(Instant::now() < deadline, "fewer than {n} handlers reached the gate");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
 }
 
-/// Returns its event; an event that is a path first waits for that file.
+/// Returns its event; an event that is a gate's path first adds a byte to
+/// `<gate>.running`, then waits for the gate to open.
 pub const GATED: &str = "import os, time\ndef handler(event, context):\n    if isinstance(event, str):\n        \
+    with open(event + '.running', 'a') as f:\n            f.write('.')\n        \
     while not os.path.exists(event):\n            time.sleep(0.005)\n    return event\n";
 
 /// The variables an integration test against real infrastructure needs, or
@@ -238,21 +251,24 @@ impl Drop for Serving {
     }
 }
 
-/// `hetfaas serve` as its own process (the binary at `bin`) on a port the
-/// kernel picks; returns once it has said where it listens (its first line
-/// of standard output), so no port is probed and none can be taken first.
-pub async fn spawn_serve(bin: &str, config: &Path, data_dir: &Path) -> Serving {
+/// A `hetfaas` process that stopped before it listened: its exit status
+/// and what it logged.
+#[derive(Debug)]
+pub struct Exited {
+    pub status: std::process::ExitStatus,
+    pub log: String,
+}
+
+/// Runs the binary at `bin` with `args` and `env` until it either says
+/// where it listens (its first line of standard output: no port is probed,
+/// none can be taken first) or exits. Its log goes to `log`. No token
+/// reaches it from the test's environment: a test that wants one says so.
+pub async fn spawn(bin: &str, args: &[&std::ffi::OsStr], env: &[(&str, &str)], log: &Path) -> Result<Serving, Exited> {
     use std::io::BufRead;
-    let log = data_dir.with_extension("log");
-    let mut child = std::process::Command::new(bin)
-        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
-        .arg(config)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
+    let mut command = std::process::Command::new(bin);
+    command.args(args).env_remove("HETFAAS_ADMIN_TOKEN").env_remove("HETFAAS_NODE_TOKEN").envs(env.iter().copied());
+    command.stdout(std::process::Stdio::piped()).stderr(std::fs::File::create(log).unwrap());
+    let mut child = command.spawn().unwrap();
     let stdout = child.stdout.take().unwrap();
     let line = tokio::task::spawn_blocking(move || {
         let mut line = String::new();
@@ -261,9 +277,23 @@ pub async fn spawn_serve(bin: &str, config: &Path, data_dir: &Path) -> Serving {
     .await
     .unwrap()
     .unwrap();
-    let Some(url) = line.trim().strip_prefix("listening on ") else {
-        let _ = child.kill();
-        panic!("hetfaas serve did not start: {line:?}\n{}", std::fs::read_to_string(&log).unwrap_or_default());
-    };
-    Serving { url: url.to_owned(), child, log }
+    match line.trim().strip_prefix("listening on ") {
+        Some(url) => Ok(Serving { url: url.to_owned(), child, log: log.to_owned() }),
+        None => {
+            let status = tokio::task::spawn_blocking(move || child.wait()).await.unwrap().unwrap();
+            Err(Exited { status, log: std::fs::read_to_string(log).unwrap_or_default() })
+        }
+    }
+}
+
+/// `hetfaas serve` as its own process (the binary at `bin`, with `env`
+/// added to its environment) on a port the kernel picks, with its log in
+/// `<data_dir>.log`.
+pub async fn spawn_serve(bin: &str, config: &Path, data_dir: &Path, env: &[(&str, &str)]) -> Serving {
+    let args = ["serve".as_ref(), "--listen".as_ref(), "127.0.0.1:0".as_ref(), "--config".as_ref(), config.as_os_str()];
+    let args = [&args[..], &["--data-dir".as_ref(), data_dir.as_os_str()]].concat();
+    match spawn(bin, &args, env, &data_dir.with_extension("log")).await {
+        Ok(serving) => serving,
+        Err(exited) => panic!("hetfaas serve did not start ({}):\n{}", exited.status, exited.log),
+    }
 }

@@ -18,6 +18,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
 use super::cgroup::{self, Group};
+use super::sandbox::{Entry, Identity};
 use crate::platform::{CallProfile, FunctionError, FunctionErrorKind};
 
 /// Largest response frame accepted from a handler (Lambda's own limit is
@@ -36,8 +37,14 @@ pub struct Launch<'a> {
     pub cpu: Option<(f64, Duration)>,
     /// The worker's group; `None` runs unconstrained (the loud fallback).
     pub worker_group: Option<&'a Group>,
+    /// Processes the instance may have (`pids.max` of its cgroup).
+    pub max_processes: u64,
     pub instance_name: String,
     pub ready_timeout: Duration,
+    /// The user it runs as, when it has one of its own.
+    pub identity: Option<Identity>,
+    /// What the child does before exec to enter the sandbox.
+    pub entry: Entry,
 }
 
 /// Why an instance could not start.
@@ -70,6 +77,7 @@ pub struct Instance {
     stdin: ChildStdin,
     stdout: ChildStdout,
     group: Option<Group>,
+    identity: Option<Identity>,
     pub last_used: Instant,
 }
 
@@ -103,18 +111,26 @@ impl Frame<'_> {
 
 impl Instance {
     /// Starts the process and waits until the function is imported.
-    pub async fn start(launch: Launch<'_>) -> Result<Instance, SpawnError> {
+    pub async fn start(mut launch: Launch<'_>) -> Result<Instance, SpawnError> {
         let group = match launch.worker_group {
             Some(worker) => Some(instance_group(worker, &launch)?),
             None => None,
         };
-        let mut child = command(&launch, group.as_ref())
-            .spawn()
-            .map_err(|e| SpawnError::System(format!("cannot start {}: {e}", launch.python.display())))?;
+        let spawned = command(&launch, group.as_ref()).spawn();
+        let identity = launch.identity.take();
+        let mut child = match spawned {
+            Ok(child) => child,
+            Err(e) => {
+                if let Some(identity) = identity {
+                    identity.clear();
+                }
+                return Err(SpawnError::System(format!("cannot start {}: {e}", launch.python.display())));
+            }
+        };
         drain_stderr(&mut child, launch.function.to_owned());
         let stdin = child.stdin.take().expect("stdin is piped");
         let stdout = child.stdout.take().expect("stdout is piped");
-        let mut instance = Instance { child, stdin, stdout, group, last_used: Instant::now() };
+        let mut instance = Instance { child, stdin, stdout, group, identity, last_used: Instant::now() };
         let ready = tokio::time::timeout(launch.ready_timeout, instance.read_frame()).await;
         let bytes = match ready {
             Ok(Ok(bytes)) => bytes,
@@ -129,7 +145,13 @@ impl Instance {
                 });
             }
         };
-        let frame: Frame = serde_json::from_slice(&bytes).map_err(|e| SpawnError::System(format!("bad ready frame: {e}")))?;
+        let frame: Frame = match serde_json::from_slice(&bytes) {
+            Ok(frame) => frame,
+            Err(e) => {
+                instance.terminate().await;
+                return Err(SpawnError::System(format!("bad ready frame: {e}")));
+            }
+        };
         if frame.ok {
             Ok(instance)
         } else {
@@ -169,13 +191,22 @@ impl Instance {
     }
 
     /// Kills the whole process group, reaps the process, removes the cgroup.
+    /// Kills the whole process group (and, for an instance with a user of
+    /// its own, every process of that user), reaps the process, removes the
+    /// cgroup, and gives the user back.
     pub async fn terminate(mut self) {
         self.kill_group();
+        let (group, identity) = (self.group.take(), self.identity.take());
+        // Removal may retry briefly while the kernel releases the group.
+        let cleared = tokio::task::spawn_blocking(move || {
+            if let Some(identity) = &identity {
+                identity.clear();
+            }
+            drop(group);
+            identity
+        });
         let _ = self.child.wait().await;
-        if let Some(group) = self.group.take() {
-            // Removal may retry briefly while the kernel releases the group.
-            let _ = tokio::task::spawn_blocking(move || drop(group)).await;
-        }
+        drop(cleared.await);
     }
 
     /// Terminates an instance that died mid-call and says why it died.
@@ -225,6 +256,7 @@ fn instance_group(worker: &Group, launch: &Launch<'_>) -> Result<Group, SpawnErr
     let system = |e: std::io::Error| SpawnError::System(format!("cgroup for {}: {e}", launch.instance_name));
     let group = worker.child(&launch.instance_name).map_err(system)?;
     group.set_memory_limit(u64::from(launch.memory_mb) * 1024 * 1024).map_err(system)?;
+    group.set_process_limit(launch.max_processes).map_err(system)?;
     if let Some((cores, period)) = launch.cpu {
         group.set_cpu_limit(cores, period).map_err(system)?;
     }
@@ -232,18 +264,19 @@ fn instance_group(worker: &Group, launch: &Launch<'_>) -> Result<Group, SpawnErr
 }
 
 fn command(launch: &Launch<'_>, group: Option<&Group>) -> Command {
+    let home = launch.identity.as_ref().map_or(launch.code_dir, |i| i.home.as_path());
     let mut cmd = Command::new(launch.python);
     cmd.arg(launch.bootstrap)
         .arg(launch.code_dir)
         .arg(launch.function)
         .arg(launch.memory_mb.to_string())
-        .current_dir(launch.code_dir)
+        .current_dir(home)
         // The handler must not inherit the orchestrator's environment: it
         // may hold credentials and tokens.
         .env_clear()
         .env("PATH", "/usr/local/bin:/usr/bin:/bin")
         .env("LANG", "C.UTF-8")
-        .env("HOME", launch.code_dir)
+        .env("HOME", home)
         .env("PYTHONUNBUFFERED", "1")
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .env("AWS_LAMBDA_FUNCTION_NAME", launch.function)
@@ -255,8 +288,11 @@ fn command(launch: &Launch<'_>, group: Option<&Group>) -> Command {
         .kill_on_drop(true);
     let procs: Vec<_> = group.map(Group::procs_files).unwrap_or_default();
     let address_limit = (group.is_none()).then(|| address_space_limit(launch.memory_mb));
+    let entry = launch.entry;
     // SAFETY: the closure only makes async-signal-safe calls (open, write,
-    // close, setrlimit) on data prepared before fork.
+    // close, setrlimit, unshare, prctl, setgroups, setgid, setuid) on data
+    // prepared before fork. It joins the cgroup while still root, and
+    // becomes the sandbox user last.
     unsafe {
         cmd.pre_exec(move || {
             cgroup::attach_self(&procs)?;
@@ -266,7 +302,7 @@ fn command(launch: &Launch<'_>, group: Option<&Group>) -> Command {
                     return Err(std::io::Error::last_os_error());
                 }
             }
-            Ok(())
+            entry.enter()
         });
     }
     cmd

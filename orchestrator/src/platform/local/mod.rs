@@ -7,9 +7,11 @@
 //! "edge" (little CPU, near) and a "cloud" (more CPU, far).
 
 mod cgroup;
+mod config;
 mod instance;
 pub mod network;
 mod pool;
+mod sandbox;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -19,127 +21,33 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use serde::{Deserialize, Serialize};
 use tokio::task::JoinHandle;
 
 use self::cgroup::Group;
+pub use self::config::{LocalConfig, SandboxConfig};
 use self::instance::SpawnError;
-use self::network::{Link, NetworkConfig};
+use self::network::Link;
 use self::pool::Pool;
-use crate::function::FunctionSpec;
+use self::sandbox::{Sandbox, WorkerDir};
+use crate::function::{FunctionSpec, validate_name};
 use crate::platform::{DeployError, InvokeOutcome, Platform, PlatformError, StartError, Utilisation};
-
-/// Settings of a `kind = "local"` worker.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct LocalConfig {
-    /// CPU cores the whole worker may use (a CFS quota); none = unlimited.
-    #[serde(default)]
-    pub cpu: Option<f64>,
-    /// CPU cores each instance may use, like a pod's `limits.cpu`.
-    #[serde(default)]
-    pub instance_cpu: Option<f64>,
-    /// The CFS period the quotas are granted in. Kubernetes uses 100 ms; a
-    /// shorter one makes a small call wait at most that long when an
-    /// earlier call spent the quota (1-1000 ms; quota × period ≥ 1 ms).
-    #[serde(default = "default_cpu_period_ms")]
-    pub cpu_period_ms: u64,
-    /// Memory of the whole worker in MB: a cap, and the utilisation base.
-    #[serde(default)]
-    pub memory_mb: Option<u64>,
-    /// Most instances one function may run at once on this worker.
-    #[serde(default = "default_max_instances")]
-    pub max_instances: usize,
-    /// Seconds an instance may stay idle before it is stopped.
-    #[serde(default = "default_idle_timeout_s")]
-    pub idle_timeout_s: u64,
-    /// Extra delay added to every cold start, on top of the real one.
-    #[serde(default)]
-    pub cold_start_extra_ms: u64,
-    /// How long an instance may take to import the function, apart from the
-    /// handler's own `timeout_s` (Lambda allows its init phase 10 s).
-    #[serde(default = "default_init_timeout_s")]
-    pub init_timeout_s: u64,
-    #[serde(default)]
-    pub network: NetworkConfig,
-    /// The Python interpreter; looked up on `PATH` unless absolute.
-    #[serde(default = "default_python")]
-    pub python: PathBuf,
-}
-
-fn default_max_instances() -> usize {
-    4
-}
-
-fn default_idle_timeout_s() -> u64 {
-    300
-}
-
-fn default_cpu_period_ms() -> u64 {
-    100
-}
-
-fn default_init_timeout_s() -> u64 {
-    10
-}
-
-fn default_python() -> PathBuf {
-    PathBuf::from("python3")
-}
-
-impl Default for LocalConfig {
-    fn default() -> Self {
-        LocalConfig {
-            cpu: None,
-            instance_cpu: None,
-            cpu_period_ms: default_cpu_period_ms(),
-            memory_mb: None,
-            max_instances: default_max_instances(),
-            idle_timeout_s: default_idle_timeout_s(),
-            cold_start_extra_ms: 0,
-            init_timeout_s: default_init_timeout_s(),
-            network: NetworkConfig::default(),
-            python: default_python(),
-        }
-    }
-}
-
-impl LocalConfig {
-    /// Refuses values the kernel or the pool cannot honour, naming the key.
-    pub fn validate(&self) -> Result<(), String> {
-        if !(1..=1000).contains(&self.cpu_period_ms) {
-            return Err(format!("cpu_period_ms must be between 1 and 1000, got {}", self.cpu_period_ms));
-        }
-        for (key, cores) in [("cpu", self.cpu), ("instance_cpu", self.instance_cpu)] {
-            let Some(cores) = cores else { continue };
-            if !(cores.is_finite() && cores > 0.0) {
-                return Err(format!("{key} must be a positive number of cores, got {cores}"));
-            }
-            // The kernel grants at least 1 ms of quota per period.
-            if cores * (self.cpu_period_ms as f64) < 1.0 {
-                return Err(format!(
-                    "{key} = {cores} with cpu_period_ms = {} is a quota under the kernel's 1 ms minimum: \
-                     lengthen cpu_period_ms to at least {:.0}",
-                    self.cpu_period_ms,
-                    (1.0 / cores).ceil()
-                ));
-            }
-        }
-        Ok(())
-    }
-}
 
 /// What every pool of one worker needs to start instances.
 #[derive(Debug)]
 pub struct Shared {
     worker: String,
+    /// The worker's directory: function code, bootstrap, instance homes.
+    dir: WorkerDir,
     python: PathBuf,
     bootstrap: PathBuf,
     group: Option<Group>,
+    sandbox: Sandbox,
     instance_cpu: Option<f64>,
     cpu_period: Duration,
     cold_start_extra: Duration,
     init_timeout: Duration,
+    max_queued: usize,
+    queue_timeout: Duration,
 }
 
 type Pools = Arc<RwLock<HashMap<String, Arc<Pool>>>>;
@@ -147,11 +55,11 @@ type Pools = Arc<RwLock<HashMap<String, Arc<Pool>>>>;
 #[derive(Debug)]
 pub struct LocalPlatform {
     shared: Arc<Shared>,
-    dir: PathBuf,
     link: Link,
     pools: Pools,
     utilisation: Arc<[AtomicU64; 2]>,
     cgroup_mode: String,
+    sandbox_mode: String,
     max_instances: usize,
     background: Vec<JoinHandle<()>>,
 }
@@ -165,21 +73,29 @@ impl LocalPlatform {
         let python = find_python(&config.python).ok_or_else(|| {
             fail(format!("{} not found on PATH: install Python 3 or set `python` in the worker config", config.python.display()))
         })?;
-        // Absolute, because instances run with their code directory as cwd.
-        let dir = std::path::absolute(data_dir.join("workers").join(name)).map_err(|e| fail(e.to_string()))?;
-        std::fs::create_dir_all(dir.join("functions")).map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
-        let bootstrap = instance::bootstrap_path(&dir);
-        std::fs::write(&bootstrap, instance::BOOTSTRAP).map_err(|e| fail(format!("cannot write {}: {e}", bootstrap.display())))?;
+        let (sandbox, sandbox_mode) = Sandbox::new(&config.sandbox, config.network.isolated()).map_err(fail)?;
+        let python = sandbox.interpreter(python, name).map_err(fail)?;
+        // Absolute, because instances run with their own directory as cwd.
+        let preferred = std::path::absolute(data_dir.join("workers").join(name)).map_err(|e| fail(e.to_string()))?;
+        let dir = sandbox.worker_dir(preferred, name).map_err(fail)?;
+        let bootstrap = instance::bootstrap_path(&dir.path);
+        let written = std::fs::write(&bootstrap, instance::BOOTSTRAP)
+            .and_then(|()| std::fs::set_permissions(&bootstrap, std::os::unix::fs::PermissionsExt::from_mode(0o644)));
+        written.map_err(|e| fail(format!("cannot write {}: {e}", bootstrap.display())))?;
         let (group, cgroup_mode) = worker_group(name, &config);
         let shared = Arc::new(Shared {
             worker: name.to_owned(),
+            dir,
             python,
             bootstrap,
             group,
+            sandbox,
             instance_cpu: config.instance_cpu,
             cpu_period: Duration::from_millis(config.cpu_period_ms),
             cold_start_extra: Duration::from_millis(config.cold_start_extra_ms),
             init_timeout: Duration::from_secs(config.init_timeout_s),
+            max_queued: config.max_queued,
+            queue_timeout: Duration::from_millis(config.queue_timeout_ms),
         });
         let pools: Pools = Arc::default();
         let utilisation: Arc<[AtomicU64; 2]> = Arc::default();
@@ -189,11 +105,11 @@ impl LocalPlatform {
         ];
         Ok(LocalPlatform {
             shared,
-            dir,
-            link: Link::new(config.network.clone(), seed),
+            link: Link::new(config.network.link(), seed),
             pools,
             utilisation,
             cgroup_mode,
+            sandbox_mode,
             max_instances: config.max_instances,
             background,
         })
@@ -201,6 +117,15 @@ impl LocalPlatform {
 
     fn pool(&self, function: &str) -> Option<Arc<Pool>> {
         self.pools.read().expect("pools lock poisoned").get(function).cloned()
+    }
+
+    /// The function's code directory: under this worker's `functions/`, for
+    /// a valid name only, checked after joining, so no name (`..`, `/x`)
+    /// reaches outside it.
+    fn code_dir(&self, function: &str) -> Option<PathBuf> {
+        let functions = self.shared.dir.path.join("functions");
+        let dir = functions.join(function);
+        (validate_name(function).is_ok() && dir.parent() == Some(functions.as_path())).then_some(dir)
     }
 }
 
@@ -301,10 +226,12 @@ async fn reap_idle(pools: Pools, idle_timeout: Duration) {
 #[async_trait]
 impl Platform for LocalPlatform {
     async fn deploy(&self, spec: &FunctionSpec) -> Result<(), DeployError> {
-        let code_dir = self.dir.join("functions").join(&spec.name);
-        let io = |e: std::io::Error| DeployError::Platform { worker: self.shared.worker.clone(), detail: e.to_string() };
+        let platform = |detail: String| DeployError::Platform { worker: self.shared.worker.clone(), detail };
+        let code_dir = self.code_dir(&spec.name).ok_or_else(|| platform(format!("invalid function name {:?}", spec.name)))?;
+        let io = |e: std::io::Error| platform(e.to_string());
         tokio::fs::create_dir_all(&code_dir).await.map_err(io)?;
         tokio::fs::write(code_dir.join("main.py"), &spec.source_code).await.map_err(io)?;
+        self.shared.sandbox.share_code(&code_dir).map_err(io)?;
         let pool = Arc::new(Pool::new(spec.clone(), code_dir, self.max_instances));
         pool.prewarm(&self.shared).await.map_err(|e| match e {
             SpawnError::Code { error_type, message } => DeployError::Code { error_type, message },
@@ -340,11 +267,13 @@ impl Platform for LocalPlatform {
     }
 
     async fn remove(&self, function: &str) -> Result<(), PlatformError> {
+        let failed = |detail: String| PlatformError::Failed { worker: self.shared.worker.clone(), detail };
+        let code_dir = self.code_dir(function).ok_or_else(|| failed(format!("invalid function name {function:?}")))?;
         let pool = self.pools.write().expect("pools lock poisoned").remove(function);
         if let Some(pool) = pool {
             pool.close().await;
         }
-        let _ = tokio::fs::remove_dir_all(self.dir.join("functions").join(function)).await;
+        let _ = tokio::fs::remove_dir_all(code_dir).await;
         Ok(())
     }
 
@@ -361,6 +290,6 @@ impl Platform for LocalPlatform {
     fn details(&self) -> serde_json::Value {
         let pools = self.pools.read().expect("pools lock poisoned");
         let warm: serde_json::Map<_, _> = pools.iter().map(|(f, p)| (f.clone(), p.idle_count().into())).collect();
-        serde_json::json!({ "limits": self.cgroup_mode, "warm_instances": warm })
+        serde_json::json!({ "limits": self.cgroup_mode, "sandbox": self.sandbox_mode, "warm_instances": warm })
     }
 }

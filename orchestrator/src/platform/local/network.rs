@@ -13,6 +13,74 @@ use rand::rngs::StdRng;
 use rand_distr::{Distribution, Normal};
 use serde::{Deserialize, Serialize};
 
+/// A local worker's `network`: an emulated link to the orchestrator (a
+/// table), or `"none"`: each handler gets a network namespace of its own
+/// with nothing in it (no route anywhere, not even to this machine), where
+/// the kernel allows it, and calls cross no emulated delay.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Network {
+    Link(NetworkConfig),
+    None(NoNetwork),
+}
+
+/// The word `none`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NoNetwork {
+    None,
+}
+
+impl Default for Network {
+    fn default() -> Self {
+        Network::Link(NetworkConfig::default())
+    }
+}
+
+impl From<NetworkConfig> for Network {
+    fn from(link: NetworkConfig) -> Network {
+        Network::Link(link)
+    }
+}
+
+impl Network {
+    /// The emulated link's settings (none without a network).
+    pub fn link(&self) -> NetworkConfig {
+        match self {
+            Network::Link(config) => config.clone(),
+            Network::None(_) => NetworkConfig::default(),
+        }
+    }
+
+    pub fn isolated(&self) -> bool {
+        matches!(self, Network::None(_))
+    }
+}
+
+/// By hand rather than `untagged`, so that a mistyped key in the table is
+/// reported as such instead of as "matched no variant".
+impl<'de> Deserialize<'de> for Network {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Network, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Network;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a table { delay_ms, jitter_ms, bandwidth_mbps } or \"none\"")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Network, E> {
+                match v {
+                    "none" => Ok(Network::None(NoNetwork::None)),
+                    other => Err(E::invalid_value(serde::de::Unexpected::Str(other), &self)),
+                }
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Network, A::Error> {
+                NetworkConfig::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Network::Link)
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
 /// Link settings of one worker, as written in the configuration.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -31,6 +99,21 @@ pub struct NetworkConfig {
 impl Default for NetworkConfig {
     fn default() -> Self {
         NetworkConfig { delay_ms: 0.0, jitter_ms: 0.0, bandwidth_mbps: 0.0 }
+    }
+}
+
+/// Longest one-way delay a link may emulate: a minute.
+const MAX_DELAY_MS: f64 = 60_000.0;
+
+impl NetworkConfig {
+    /// Values a link cannot emulate (a sleep of NaN or forever), by key.
+    pub fn validate(&self) -> Result<(), String> {
+        let check = |key: &str, value: f64, max: f64| {
+            if (0.0..=max).contains(&value) { Ok(()) } else { Err(format!("network.{key} must be between 0 and {max}, got {value}")) }
+        };
+        check("delay_ms", self.delay_ms, MAX_DELAY_MS)?;
+        check("jitter_ms", self.jitter_ms, MAX_DELAY_MS)?;
+        check("bandwidth_mbps", self.bandwidth_mbps, 1e9)
     }
 }
 
@@ -79,6 +162,23 @@ mod tests {
         let (a, b) = (Link::new(config.clone(), 7), Link::new(config, 7));
         let draws = |l: &Link| (0..20).map(|_| l.one_way(0)).collect::<Vec<_>>();
         assert_eq!(draws(&a), draws(&b));
+    }
+
+    #[test]
+    fn a_network_is_a_table_or_none_and_typos_are_named() {
+        #[derive(Deserialize)]
+        struct W {
+            network: Network,
+        }
+        let none: W = toml::from_str("network = \"none\"").unwrap();
+        assert!(none.network.isolated() && none.network.link() == NetworkConfig::default());
+        let link: W = toml::from_str("network = { delay_ms = 2.0 }").unwrap();
+        assert_eq!(link.network.link().delay_ms, 2.0);
+        let typo = toml::from_str::<W>("network = { delay = 2.0 }").err().unwrap().to_string();
+        assert!(typo.contains("delay"), "{typo}");
+        assert!(toml::from_str::<W>("network = \"off\"").is_err());
+        let forever = NetworkConfig { delay_ms: f64::INFINITY, ..NetworkConfig::default() };
+        assert!(forever.validate().unwrap_err().contains("network.delay_ms"));
     }
 
     #[test]

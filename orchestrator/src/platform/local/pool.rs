@@ -4,16 +4,19 @@
 //! The idle list sits behind a `std::sync::Mutex` because it is only held to
 //! push or pop, never across an `.await`; concurrency per function is bounded
 //! by a semaphore, the way Lambda's reserved concurrency queues requests.
+//! The queue itself is bounded too: at most `max_queued` calls wait, each
+//! at most `queue_timeout`; past either the worker throttles (429 upstream)
+//! rather than hold requests and their memory without end.
 //! Instances busy with a call are known by process group, so that removing
 //! the function ends them too rather than letting them run to their timeout.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 use super::Shared;
 use super::instance::{CallFailure, Instance, Launch, SpawnError};
@@ -28,6 +31,8 @@ pub struct Pool {
     /// Process groups of the instances in a call right now.
     busy: Mutex<HashSet<i32>>,
     permits: Semaphore,
+    /// Calls waiting for a permit right now.
+    waiting: AtomicUsize,
     started: AtomicU64,
     requests: AtomicU64,
 }
@@ -40,6 +45,7 @@ impl Pool {
             idle: Mutex::new(Vec::new()),
             busy: Mutex::default(),
             permits: Semaphore::new(max_instances),
+            waiting: AtomicUsize::new(0),
             started: AtomicU64::new(0),
             requests: AtomicU64::new(0),
         }
@@ -53,13 +59,28 @@ impl Pool {
         Ok(())
     }
 
+    /// A turn to run, waiting in a bounded queue for a bounded time.
+    async fn turn(&self, shared: &Shared) -> Result<SemaphorePermit<'_>, PlatformError> {
+        if let Ok(permit) = self.permits.try_acquire() {
+            return Ok(permit);
+        }
+        let throttled = |detail: String| PlatformError::Throttled { worker: shared.worker.clone(), detail };
+        if self.waiting.fetch_add(1, Ordering::AcqRel) >= shared.max_queued {
+            self.waiting.fetch_sub(1, Ordering::AcqRel);
+            return Err(throttled(format!("{} calls of {} already wait for an instance", shared.max_queued, self.spec.name)));
+        }
+        let waited = tokio::time::timeout(shared.queue_timeout, self.permits.acquire()).await;
+        self.waiting.fetch_sub(1, Ordering::AcqRel);
+        match waited {
+            Ok(Ok(permit)) => Ok(permit),
+            Ok(Err(_)) => Err(PlatformError::NotDeployed { worker: shared.worker.clone(), function: self.spec.name.clone() }),
+            Err(_) => Err(throttled(format!("no instance of {} was free within {:?}", self.spec.name, shared.queue_timeout))),
+        }
+    }
+
     /// Runs one event on a warm instance, or on a new one if none is idle.
     pub async fn invoke(&self, shared: &Shared, event: &[u8]) -> Result<InvokeOutcome, PlatformError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| PlatformError::NotDeployed { worker: shared.worker.clone(), function: self.spec.name.clone() })?;
+        let _permit = self.turn(shared).await?;
         let warm = self.idle.lock().expect("pool lock poisoned").pop();
         let cold = warm.is_none();
         let mut instance = match warm {
@@ -99,6 +120,9 @@ impl Pool {
         if !shared.cold_start_extra.is_zero() {
             tokio::time::sleep(shared.cold_start_extra).await;
         }
+        let identity = shared.sandbox.lease(&shared.dir.path).map_err(|e| SpawnError::System(format!("sandbox user: {e}")))?;
+        let counts_processes = shared.group.as_ref().is_some_and(|g| g.hierarchy().counts_processes());
+        let entry = shared.sandbox.entry(identity.as_ref(), counts_processes);
         Instance::start(Launch {
             python: &shared.python,
             bootstrap: &shared.bootstrap,
@@ -107,8 +131,11 @@ impl Pool {
             memory_mb: self.spec.memory_mb,
             cpu: shared.instance_cpu.map(|cores| (cores, shared.cpu_period)),
             worker_group: shared.group.as_ref(),
+            max_processes: shared.sandbox.max_processes(),
             instance_name: format!("{}.{n}", self.spec.name),
             ready_timeout: shared.init_timeout,
+            identity,
+            entry,
         })
         .await
     }

@@ -19,7 +19,7 @@ pub fn schema(replication: &str) -> Vec<String> {
         format!(
             "CREATE TABLE IF NOT EXISTS {ks}.executions (function text, bucket bigint, started_at_ms bigint, id bigint, \
              worker text, input_size bigint, duration_ms double, success boolean, error text, predicted_ms map<text, double>, \
-             policy text, cold boolean, training boolean, cpu_ms double, maxrss_kb bigint, \
+             policy text, cold boolean, training boolean, cpu_ms double, maxrss_kb bigint, client_gone boolean, \
              PRIMARY KEY ((function, bucket), started_at_ms, id))"
         ),
         format!("CREATE TABLE IF NOT EXISTS {ks}.execution_buckets (function text, bucket bigint, PRIMARY KEY (function, bucket))"),
@@ -43,9 +43,13 @@ pub const SELECT_FUNCTIONS: &str = "SELECT spec, state, created_at_ms, training 
 pub const DELETE_FUNCTION: &str = "DELETE FROM heterogeneous_faas.functions WHERE name = ?";
 
 pub const INSERT_EXECUTION: &str = "INSERT INTO heterogeneous_faas.executions (function, bucket, started_at_ms, id, worker, input_size, \
-     duration_ms, success, error, predicted_ms, policy, cold, training, cpu_ms, maxrss_kb) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+     duration_ms, success, error, predicted_ms, policy, cold, training, cpu_ms, maxrss_kb, client_gone) \
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 pub const SELECT_EXECUTIONS: &str = "SELECT worker, input_size, duration_ms, success, error, predicted_ms, policy, started_at_ms, \
-     cold, training, cpu_ms, maxrss_kb FROM heterogeneous_faas.executions WHERE function = ? AND bucket = ?";
+     cold, training, cpu_ms, maxrss_kb, client_gone FROM heterogeneous_faas.executions WHERE function = ? AND bucket = ?";
+/// Brings an executions table created before `client_gone` up to date; on
+/// a table that has it, the server's error is expected and ignored.
+pub const ADD_CLIENT_GONE: &str = "ALTER TABLE heterogeneous_faas.executions ADD client_gone boolean";
 pub const DELETE_EXECUTIONS: &str = "DELETE FROM heterogeneous_faas.executions WHERE function = ? AND bucket = ?";
 pub const INSERT_BUCKET: &str = "INSERT INTO heterogeneous_faas.execution_buckets (function, bucket) VALUES (?, ?)";
 pub const SELECT_BUCKETS: &str = "SELECT bucket FROM heterogeneous_faas.execution_buckets WHERE function = ?";
@@ -88,7 +92,7 @@ mod tests {
         let executions = schema("{}").into_iter().find(|s| s.contains(".executions (")).unwrap();
         assert!(executions.ends_with("PRIMARY KEY ((function, bucket), started_at_ms, id))"), "{executions}");
         assert!(SELECT_EXECUTIONS.ends_with("WHERE function = ? AND bucket = ?"), "reads name one partition");
-        assert_eq!(INSERT_EXECUTION.matches('?').count(), 15);
+        assert_eq!(INSERT_EXECUTION.matches('?').count(), 16);
         assert_eq!(UPSERT_MODEL.matches('?').count(), 10);
     }
 

@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
 
-use super::SqliteStore;
+use super::{SCHEMA, SqliteStore};
 use crate::function::{FunctionSpec, FunctionState};
 use crate::store::{Cluster, Execution, ModelRecord, Store, StoreError, StoredFunction};
 
@@ -29,6 +29,7 @@ fn execution(function: &str, worker: &str, size: u64) -> Execution {
         started_at_ms: 1000 + size as i64,
         cold: false,
         training: false,
+        client_gone: size == 2,
         cpu_ms: Some(0.5),
         maxrss_kb: Some(9000),
     }
@@ -92,6 +93,30 @@ async fn executions_are_read_a_page_at_a_time_in_insertion_order() {
     assert_eq!(store.executions_page("f", 0, 2).await.unwrap(), rows[..2]);
     assert_eq!(store.executions_page("f", 4, 2).await.unwrap(), rows[4..]);
     assert!(store.executions_page("f", 5, 2).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_version_1_database_is_upgraded_in_place_and_only_its_owner_reads_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h.db");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let v1 = SCHEMA.replace(",\n    client_gone INTEGER NOT NULL DEFAULT 0", "");
+        conn.execute_batch(&format!("{v1}PRAGMA user_version = 1;")).unwrap();
+        conn.execute(
+            "INSERT INTO executions (function, worker, input_size, duration_ms, success, predicted_ms, policy, started_at_ms, cold, training) \
+             VALUES ('f', 'edge', 1, 1.5, 1, '{}', 'predicted', 1001, 0, 0)",
+            [],
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path).await.unwrap();
+    let rows = store.executions("f", None).await.unwrap();
+    assert_eq!((rows.len(), rows[0].client_gone), (1, false), "the old row reads back, not gone");
+    store.append_executions(&[execution("f", "cloud", 2)]).await.unwrap();
+    assert!(store.executions("f", Some("cloud")).await.unwrap()[0].client_gone);
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
 }
 
 #[tokio::test]

@@ -3,75 +3,44 @@
 //! Kubernetes enforces `limits.cpu` with the CFS bandwidth controller and
 //! `limits.memory` with the memory controller; the local platform does the
 //! same so an emulated edge node is slow for the same reason a real one is.
-//! Both cgroup v1 (separate `cpu`, `cpuacct`, `memory` mounts) and v2 (one
-//! unified tree) are supported. Groups live under `hetfaas/` in each
-//! hierarchy, named after the owning process, so parallel servers never
-//! collide and groups left by a crashed process are swept on the next start.
+//! Both cgroup v1 (separate `cpu`, `cpuacct`, `memory`, `pids` mounts) and
+//! v2 (one unified tree) are supported. Groups live under `hetfaas/` inside
+//! the server's own cgroup ([`detect`]), named after the owning process, so
+//! parallel servers never collide, another container's groups are never
+//! touched, and groups left by a crashed process are swept on the next start.
 
 use std::ffi::CString;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-const V2_ROOT: &str = "/sys/fs/cgroup";
+mod detect;
+
+pub use self::detect::hierarchy;
 
 /// The cgroup interface this kernel offers, detected once per process.
-#[derive(Debug)]
+/// Each path is where this process's groups go: `hetfaas/` inside the
+/// server's own cgroup, one per controller hierarchy on v1.
+#[derive(Debug, Clone, PartialEq)]
 pub enum Hierarchy {
-    V1 { cpu: PathBuf, cpuacct: PathBuf, memory: PathBuf },
-    V2 { root: PathBuf },
-}
-
-/// Detects a writable cgroup hierarchy, or says why there is none.
-///
-/// `HETFAAS_CGROUPS=off` forces the unconstrained fallback (used to test it).
-pub fn hierarchy() -> Result<&'static Hierarchy, &'static str> {
-    static DETECTED: OnceLock<Result<Hierarchy, String>> = OnceLock::new();
-    DETECTED.get_or_init(detect).as_ref().map_err(|reason| reason.as_str())
-}
-
-fn detect() -> Result<Hierarchy, String> {
-    if std::env::var("HETFAAS_CGROUPS").is_ok_and(|v| v == "off") {
-        return Err("disabled by HETFAAS_CGROUPS=off".into());
-    }
-    let v1 = |c: &str| Path::new(V2_ROOT).join(c);
-    let hierarchy = if v1("cpu").join("cpu.cfs_quota_us").exists() && v1("memory").join("memory.limit_in_bytes").exists() {
-        let cpuacct = [v1("cpuacct"), v1("cpu")]
-            .into_iter()
-            .find(|p| p.join("cpuacct.usage").exists())
-            .ok_or("cgroup v1 has no cpuacct controller")?;
-        Hierarchy::V1 { cpu: v1("cpu"), cpuacct, memory: v1("memory") }
-    } else if fs::read_to_string(v1("cgroup.controllers")).is_ok_and(|c| c.contains("cpu") && c.contains("memory")) {
-        Hierarchy::V2 { root: PathBuf::from(V2_ROOT) }
-    } else {
-        return Err("no cgroup v1 cpu+memory mounts and no cgroup v2 tree with cpu and memory controllers".into());
-    };
-    for base in hierarchy.bases() {
-        let dir = base.join("hetfaas");
-        fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        sweep_stale(&dir);
-    }
-    if let Hierarchy::V2 { root } = &hierarchy {
-        enable_v2_controllers(root).map_err(|e| format!("cannot enable cpu/memory controllers in {}: {e}", root.display()))?;
-        enable_v2_controllers(&root.join("hetfaas")).map_err(|e| format!("cannot enable controllers under hetfaas/: {e}"))?;
-    }
-    Ok(hierarchy)
+    V1 { cpu: PathBuf, cpuacct: PathBuf, memory: PathBuf, pids: Option<PathBuf> },
+    V2 { base: PathBuf },
 }
 
 impl Hierarchy {
     fn bases(&self) -> Vec<PathBuf> {
         match self {
-            Hierarchy::V1 { cpu, cpuacct, memory } => {
+            Hierarchy::V1 { cpu, cpuacct, memory, pids } => {
                 let mut bases = vec![cpu.clone(), memory.clone()];
                 if cpuacct != cpu {
                     bases.push(cpuacct.clone());
                 }
+                bases.extend(pids.iter().cloned());
                 bases
             }
-            Hierarchy::V2 { root } => vec![root.clone()],
+            Hierarchy::V2 { base } => vec![base.clone()],
         }
     }
 
@@ -81,24 +50,10 @@ impl Hierarchy {
             Hierarchy::V2 { .. } => "v2",
         }
     }
-}
 
-fn enable_v2_controllers(dir: &Path) -> io::Result<()> {
-    fs::write(dir.join("cgroup.subtree_control"), "+cpu +memory")
-}
-
-/// Removes groups whose owning process is gone: a crashed server must not
-/// leave limits (or stray handler processes) behind for the next one.
-fn sweep_stale(dir: &Path) {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let owner = name.split('.').next().and_then(|p| p.parse::<u32>().ok());
-        if owner.is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists()) {
-            remove_tree(&entry.path());
-        }
+    /// Whether groups count their processes (the `pids` controller).
+    pub fn counts_processes(&self) -> bool {
+        !matches!(self, Hierarchy::V1 { pids: None, .. })
     }
 }
 
@@ -136,12 +91,16 @@ pub struct Group {
 }
 
 impl Group {
-    /// Creates the group for one worker of this process.
+    /// Creates the group for one worker of this process, named so that a
+    /// later start can tell whether its owner still runs (`detect::owner`).
     pub fn for_worker(hierarchy: &'static Hierarchy, worker: &str) -> io::Result<Group> {
         static SEQ: AtomicU64 = AtomicU64::new(0);
         let seq = SEQ.fetch_add(1, Ordering::Relaxed);
-        let rel = PathBuf::from("hetfaas").join(format!("{}.{seq}.{worker}", std::process::id()));
-        Group::create(hierarchy, rel, true)
+        Group::create(hierarchy, PathBuf::from(detect::owned_name(seq, worker)), true)
+    }
+
+    pub fn hierarchy(&self) -> &'static Hierarchy {
+        self.hierarchy
     }
 
     /// Creates a leaf group inside this one, for one function instance.
@@ -154,7 +113,7 @@ impl Group {
         for dir in group.dirs() {
             fs::create_dir_all(&dir)?;
             if has_children && matches!(hierarchy, Hierarchy::V2 { .. }) {
-                enable_v2_controllers(&dir)?;
+                detect::enable_controllers(&dir)?;
             }
         }
         Ok(group)
@@ -167,15 +126,26 @@ impl Group {
     fn cpu_dir(&self) -> PathBuf {
         match self.hierarchy {
             Hierarchy::V1 { cpu, .. } => cpu.join(&self.rel),
-            Hierarchy::V2 { root } => root.join(&self.rel),
+            Hierarchy::V2 { base } => base.join(&self.rel),
         }
     }
 
     fn memory_dir(&self) -> PathBuf {
         match self.hierarchy {
             Hierarchy::V1 { memory, .. } => memory.join(&self.rel),
-            Hierarchy::V2 { root } => root.join(&self.rel),
+            Hierarchy::V2 { base } => base.join(&self.rel),
         }
+    }
+
+    /// Caps the processes (and threads) in the group, where the `pids`
+    /// controller is available; past it `fork` fails with `EAGAIN`.
+    pub fn set_process_limit(&self, max: u64) -> io::Result<()> {
+        let dir = match self.hierarchy {
+            Hierarchy::V1 { pids: Some(pids), .. } => pids.join(&self.rel),
+            Hierarchy::V1 { pids: None, .. } => return Ok(()),
+            Hierarchy::V2 { base } => base.join(&self.rel),
+        };
+        fs::write(dir.join("pids.max"), max.to_string())
     }
 
     /// Limits the group to `cores` CPUs' worth of time in every `period`
@@ -208,7 +178,7 @@ impl Group {
     pub fn cpu_usage_ns(&self) -> u64 {
         match self.hierarchy {
             Hierarchy::V1 { cpuacct, .. } => read_u64(&cpuacct.join(&self.rel).join("cpuacct.usage")),
-            Hierarchy::V2 { root } => read_key(&root.join(&self.rel).join("cpu.stat"), "usage_usec") * 1000,
+            Hierarchy::V2 { base } => read_key(&base.join(&self.rel).join("cpu.stat"), "usage_usec") * 1000,
         }
     }
 
