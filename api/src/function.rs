@@ -35,6 +35,11 @@ pub struct FunctionSpec {
     /// forces full training (experiments compare the two).
     #[serde(default = "default_allow_transfer")]
     pub allow_transfer: bool,
+    /// Transfer from this function rather than the most similar one, if it
+    /// is trained on the same workers and its code differs (else similarity
+    /// chooses as usual); for experiments that fix the source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transfer_from: Option<String>,
 }
 
 fn default_allow_transfer() -> bool {
@@ -109,6 +114,7 @@ impl FunctionSpec {
             memory_mb: default_memory_mb(),
             timeout_s: default_timeout_s(),
             allow_transfer: default_allow_transfer(),
+            transfer_from: None,
         }
     }
 

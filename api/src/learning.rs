@@ -1,6 +1,8 @@
 //! What the learning side reports: how models keep learning, what the
 //! similarity check decided, how a function was trained, and each model.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 /// How models keep learning after training (dissertation 3.5.2); switched
@@ -90,6 +92,10 @@ pub struct TrainingReport {
     /// What both similarity modes said.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub similarity: Option<Decision>,
+    /// Per worker, the input sizes of the warm, successful training calls:
+    /// the sizes its model was trained on ("seen" sizes are these).
+    #[serde(default)]
+    pub trained_sizes: BTreeMap<String, Vec<u64>>,
 }
 
 /// A fitted duration line, `duration_ms = intercept + slope · input_size`:
@@ -114,10 +120,23 @@ pub struct ModelSummary {
     #[serde(flatten)]
     pub line: Line,
     pub r2: f64,
-    /// Rows the model keeps (the cleaned history it was fitted on).
+    /// The function's own rows the model keeps (its cleaned history).
     pub samples: u64,
     /// The cleaning that chose them, and any transfer prior.
     pub cleaning: String,
     /// Start time of the latest execution the model has looked at.
     pub window_end_ms: i64,
+    /// The transfer prior the model keeps, if it was built by transfer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prior: Option<PriorSummary>,
+}
+
+/// A transferred model's prior: which function it came from, how many rows
+/// it is worth (its share of the model is `rows / (rows + samples)`), and
+/// the speed ratio it was scaled by.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PriorSummary {
+    pub source: String,
+    pub rows: f64,
+    pub scale: f64,
 }

@@ -64,7 +64,7 @@ struct Shared {
 }
 
 /// Sends every request with the given shape; returns one record per
-/// request answered, in completion order.
+/// request, in completion order (status 0 where no answer came).
 pub async fn drive(host: &str, requests: Vec<Request>, shape: Shape, progress: ProgressBar) -> anyhow::Result<Vec<Record>> {
     let total = requests.len();
     progress.set_length(total as u64);
@@ -120,13 +120,19 @@ async fn send_next(user: &mut GooseUser, shared: &Shared) -> TransactionResult {
     let sent = Instant::now();
     let goose = user.request(GooseRequest::builder().set_request_builder(builder).name("invoke").build()).await?;
     let latency_ms = sent.elapsed().as_secs_f64() * 1000.0;
-    if let Ok(response) = goose.response {
-        let (status, placement) = (response.status().as_u16(), Placement::from_headers(response.headers()));
-        let _ = response.bytes().await;
-        let sent_s = sent.duration_since(shared.start).as_secs_f64();
-        let record = Record { tag: request.tag, status, placement, latency_ms, sent_s };
-        shared.records.lock().expect("records lock poisoned").push(record);
-    }
+    // A transport error or timeout is a row too (status 0), so that no
+    // failure vanishes from a comparison.
+    let (status, placement) = match goose.response {
+        Ok(response) => {
+            let answer = (response.status().as_u16(), Placement::from_headers(response.headers()));
+            let _ = response.bytes().await;
+            answer
+        }
+        Err(_) => (0, Placement { duration_ms: f64::NAN, ..Placement::default() }),
+    };
+    let sent_s = sent.duration_since(shared.start).as_secs_f64();
+    let record = Record { tag: request.tag, status, placement, latency_ms, sent_s };
+    shared.records.lock().expect("records lock poisoned").push(record);
     shared.progress.inc(1);
     Ok(())
 }

@@ -7,6 +7,7 @@ use std::path::Path;
 use polars::prelude::*;
 
 use crate::results::{AccuracyRow, MemoryRow, OverheadRow, PolicyRow, RunDir, SoakRow, Table, TrainRow, TransferAccuracyRow, TransferRow};
+use crate::scenario::Router;
 use crate::stats::{Distribution, bootstrap};
 
 /// A lazy scan of a stage's CSV, if the stage ran.
@@ -28,8 +29,9 @@ fn number(df: &DataFrame, column: &str, row: usize) -> f64 {
 fn accuracy_table(run: &RunDir, out: &mut String) -> PolarsResult<()> {
     let Some(lf) = scan::<AccuracyRow>(run) else { return Ok(()) };
     let error = (col("predicted_ms") - col("actual_ms")).abs();
+    let cold = lf.clone().filter(col("cold")).collect()?.height();
     let df = lf
-        .filter(col("predicted_ms").is_not_nan().and(col("status").eq(lit(200))))
+        .filter(col("predicted_ms").is_not_nan().and(col("status").eq(lit(200))).and(col("cold").not()))
         .group_by([col("worker"), col("kind"), col("incremental")])
         .agg([
             (error.clone() / col("actual_ms")).mean().alias("mape"),
@@ -43,7 +45,10 @@ fn accuracy_table(run: &RunDir, out: &mut String) -> PolarsResult<()> {
     let _ = writeln!(out, "## Prediction accuracy (dissertation 5.4)\n");
     let _ = writeln!(
         out,
-        "Each row: invocations pinned to the worker's tier, prediction from the response header against the measured duration.\n"
+        "Each row: invocations pinned to the worker's tier, prediction from the response header against the measured duration; \
+         warm calls only ({cold} cold calls are in `accuracy.csv`, marked, and left out here). `seen` sizes are ones the worker's \
+         model was trained on, `unseen` ones beyond every trained size (from the training report). With incremental learning on, \
+         the unseen sizes are fresh ones, never called before.\n"
     );
     let _ = writeln!(out, "| worker | sizes | incremental | MAPE | median abs error (ms) | R² | n |\n|---|---|---|---|---|---|---|");
     for i in 0..df.height() {
@@ -63,23 +68,29 @@ fn accuracy_table(run: &RunDir, out: &mut String) -> PolarsResult<()> {
     Ok(())
 }
 
-/// Training cost of the train stage (by path) and of the transfer stage's arms.
+/// Training cost of the train stage and of the transfer stage's arms, by
+/// the path each training actually took, and each arm's accuracy.
 fn training_table(run: &RunDir, out: &mut String) -> PolarsResult<()> {
     let _ = writeln!(out, "## Training cost, full vs transfer (dissertation 5.5)\n");
+    let _ = writeln!(
+        out,
+        "Grouped by the path training took, not by what was asked: a transfer arm with no usable source trains in full \
+         and is counted under `full`.\n"
+    );
     let _ = writeln!(out, "| stage | path | functions | invocations (mean) | wall time (mean, s) |\n|---|---|---|---|---|");
-    for (file, key, lf) in [(TrainRow::FILE, "path", scan::<TrainRow>(run)), (TransferRow::FILE, "arm", scan::<TransferRow>(run))] {
+    for (file, lf) in [(TrainRow::FILE, scan::<TrainRow>(run)), (TransferRow::FILE, scan::<TransferRow>(run))] {
         let Some(lf) = lf else { continue };
         let df = lf
-            .group_by([col(key)])
+            .group_by([col("path")])
             .agg([len().alias("n"), col("invocations").mean().alias("invocations"), (col("wall_ms").mean() / lit(1000.0)).alias("wall_s")])
-            .sort([key], SortMultipleOptions::default())
+            .sort(["path"], SortMultipleOptions::default())
             .collect()?;
         for i in 0..df.height() {
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {:.0} | {:.1} |",
                 file.trim_end_matches(".csv"),
-                text(&df, key, i),
+                text(&df, "path", i),
                 number(&df, "n", i),
                 number(&df, "invocations", i),
                 number(&df, "wall_s", i)
@@ -87,19 +98,37 @@ fn training_table(run: &RunDir, out: &mut String) -> PolarsResult<()> {
         }
     }
     out.push('\n');
+    if let Some(lf) = scan::<TransferRow>(run) {
+        let df = lf.filter(col("arm").eq(lit("transfer"))).collect()?;
+        let fallbacks = (0..df.height()).filter(|&i| text(&df, "path", i) != "transfer").count();
+        let sources: Vec<String> = (0..df.height())
+            .map(|i| format!("{} ← {} ({})", text(&df, "function", i), text(&df, "source", i), text(&df, "source_choice", i)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "Transfer arms: {}, of which {fallbacks} fell back to full training. Sources: {}.\n",
+            df.height(),
+            sources.join("; ")
+        );
+    }
     if let Some(lf) = scan::<TransferAccuracyRow>(run) {
         let df = lf
-            .filter(col("predicted_ms").is_not_nan())
-            .group_by([col("arm"), col("worker")])
+            .filter(col("predicted_ms").is_not_nan().and(col("cold").not()))
+            .group_by([col("path"), col("kind"), col("worker")])
             .agg([((col("predicted_ms") - col("actual_ms")).abs() / col("actual_ms")).mean().alias("mape"), len().alias("n")])
-            .sort(["arm", "worker"], SortMultipleOptions::default())
+            .sort(["path", "kind", "worker"], SortMultipleOptions::default())
             .collect()?;
-        let _ = writeln!(out, "Accuracy of each arm on the same fresh invocations:\n\n| arm | worker | MAPE | n |\n|---|---|---|---|");
+        let _ = writeln!(
+            out,
+            "Accuracy of each arm on the same fresh warm invocations, by the path its training took:\n\n\
+             | path | sizes | worker | MAPE | n |\n|---|---|---|---|---|"
+        );
         for i in 0..df.height() {
             let _ = writeln!(
                 out,
-                "| {} | {} | {:.1}% | {} |",
-                text(&df, "arm", i),
+                "| {} | {} | {} | {:.1}% | {} |",
+                text(&df, "path", i),
+                text(&df, "kind", i),
                 text(&df, "worker", i),
                 100.0 * number(&df, "mape", i),
                 number(&df, "n", i)
@@ -110,33 +139,56 @@ fn training_table(run: &RunDir, out: &mut String) -> PolarsResult<()> {
     Ok(())
 }
 
-/// Latency percentiles (with bootstrap intervals), mean, share per worker
-/// and errors, per load shape and policy.
+/// A percentile over all repetitions, with its spread across them (the
+/// lowest and highest repetition's value), or a bootstrap interval within
+/// the one run when there is only one.
+fn across(rows: &[&PolicyRow], q: f64) -> String {
+    let values: Vec<f64> = rows.iter().map(|r| r.latency_ms).collect();
+    let pooled = Distribution::of(values.iter().copied()).percentile(q);
+    let mut repetitions: Vec<usize> = rows.iter().map(|r| r.repetition).collect();
+    repetitions.sort_unstable();
+    repetitions.dedup();
+    let (lo, hi) = if repetitions.len() > 1 {
+        let each: Vec<f64> = repetitions
+            .iter()
+            .map(|&k| Distribution::of(rows.iter().filter(|r| r.repetition == k).map(|r| r.latency_ms)).percentile(q))
+            .collect();
+        (each.iter().copied().fold(f64::INFINITY, f64::min), each.iter().copied().fold(0.0, f64::max))
+    } else {
+        bootstrap(&values, q)
+    };
+    format!("{pooled:.1} [{lo:.1}, {hi:.1}]")
+}
+
+/// Latency percentiles (with their spread across repetitions), mean, share
+/// per worker and errors, per load shape and policy.
 fn policy_table(run: &RunDir, out: &mut String) -> anyhow::Result<()> {
     let rows: Vec<PolicyRow> = run.read()?;
     if rows.is_empty() {
         return Ok(());
     }
-    let mut groups: Vec<(String, hetfaas_api::PolicyKind)> = Vec::new();
+    let mut groups: Vec<(String, Router)> = Vec::new();
     for r in &rows {
         if !groups.contains(&(r.load.clone(), r.policy)) {
             groups.push((r.load.clone(), r.policy));
         }
     }
+    let repetitions = rows.iter().map(|r| r.repetition).max().unwrap_or(0) + 1;
     let _ = writeln!(out, "## Routing policies under the same load\n");
-    let _ = writeln!(out, "Client-measured latency; the load generator shares the CPUs with the orchestrator and its workers.\n");
     let _ = writeln!(
         out,
-        "| load | policy | mean (ms) | p50 (ms) [95% CI] | p95 (ms) [95% CI] | p99 (ms) [95% CI] | requests per worker | errors |\n|---|---|---|---|---|---|---|---|"
+        "Client-measured latency; the load generator shares the CPUs with the orchestrator and its workers. \
+         {repetitions} repetitions, the policies' order rotated each time; each percentile is over all of them, \
+         in brackets the lowest and highest single repetition's (a bootstrap 95% interval when there is one). \
+         `oracle` pins each request to the tier that was fastest for its function and size in an isolated \
+         profiling pass. Errors include transport errors and timeouts.\n"
+    );
+    let _ = writeln!(
+        out,
+        "| load | policy | mean (ms) | p50 (ms) | p95 (ms) | p99 (ms) | requests per worker | errors |\n|---|---|---|---|---|---|---|---|"
     );
     for (load, policy) in groups {
         let group: Vec<&PolicyRow> = rows.iter().filter(|r| r.load == load && r.policy == policy).collect();
-        let values: Vec<f64> = group.iter().map(|r| r.latency_ms).collect();
-        let distribution = Distribution::of(values.iter().copied());
-        let cell = |q: f64| {
-            let (lo, hi) = bootstrap(&values, q);
-            format!("{:.1} [{lo:.1}, {hi:.1}]", distribution.percentile(q))
-        };
         let mut share: Vec<(String, usize)> = Vec::new();
         for r in &group {
             let w = if r.worker.is_empty() { "none".to_owned() } else { r.worker.clone() };
@@ -148,8 +200,14 @@ fn policy_table(run: &RunDir, out: &mut String) -> anyhow::Result<()> {
         share.sort();
         let share = share.iter().map(|(w, n)| format!("{w} {:.0}%", 100.0 * *n as f64 / group.len() as f64)).collect::<Vec<_>>().join(", ");
         let errors = group.iter().filter(|r| r.status != 200).count();
-        let mean = distribution.mean();
-        let _ = writeln!(out, "| {load} | {policy} | {mean:.1} | {} | {} | {} | {share} | {errors} |", cell(0.5), cell(0.95), cell(0.99));
+        let mean = Distribution::of(group.iter().map(|r| r.latency_ms)).mean();
+        let _ = writeln!(
+            out,
+            "| {load} | {policy} | {mean:.1} | {} | {} | {} | {share} | {errors} |",
+            across(&group, 0.5),
+            across(&group, 0.95),
+            across(&group, 0.99)
+        );
     }
     out.push('\n');
     Ok(())
@@ -249,6 +307,7 @@ pub fn write(run: &RunDir, figures: &Path) -> anyhow::Result<()> {
         }
         out.push('\n');
     }
+    crate::reproduction::table(run, &mut out)?;
     accuracy_table(run, &mut out)?;
     training_table(run, &mut out)?;
     policy_table(run, &mut out)?;

@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use hetfaas_api::PolicyKind;
+
+use crate::scenario::Router;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -41,6 +43,24 @@ pub struct TrainRow {
     pub distance_matched: bool,
     pub paper_difference: Option<f64>,
     pub paper_source: String,
+    /// The sizes each worker's model was trained on, as
+    /// `worker=1 10 50;worker=...` (see [`trained_sizes`]).
+    pub trained_sizes: String,
+}
+
+/// Writes the per-worker trained sizes into one CSV cell.
+pub fn format_trained(sizes: &std::collections::BTreeMap<String, Vec<u64>>) -> String {
+    sizes.iter().map(|(w, s)| format!("{w}={}", s.iter().map(u64::to_string).collect::<Vec<_>>().join(" "))).collect::<Vec<_>>().join(";")
+}
+
+/// Reads [`format_trained`]'s cell back.
+pub fn trained_sizes(cell: &str) -> std::collections::BTreeMap<String, Vec<u64>> {
+    cell.split(';')
+        .filter_map(|part| {
+            let (worker, sizes) = part.split_once('=')?;
+            Some((worker.to_owned(), sizes.split_whitespace().filter_map(|s| s.parse().ok()).collect()))
+        })
+        .collect()
 }
 
 impl Table for TrainRow {
@@ -54,6 +74,11 @@ pub struct CleaningRow {
     pub worker: String,
     pub input_size: u64,
     pub duration_ms: f64,
+    /// A cold start or a failed call: shown raw, never learned from.
+    pub cold: bool,
+    pub success: bool,
+    /// What the cleanings judged: `durations` or `residuals of a first fit`.
+    pub basis: String,
     pub kept_zscore: bool,
     pub kept_iqr: bool,
 }
@@ -84,13 +109,16 @@ pub struct AccuracyRow {
     pub incremental: String,
     pub function: String,
     pub worker: String,
-    /// `seen` (a training size) or `unseen`.
+    /// Against the sizes this worker's model was trained on: `seen` (one
+    /// of them), `unseen` (beyond all of them) or `between`.
     pub kind: String,
     pub input_size: u64,
     pub predicted_ms: f64,
     pub actual_ms: f64,
     pub latency_ms: f64,
     pub status: u16,
+    /// A new instance started for it (kept, marked; errors use warm rows).
+    pub cold: bool,
 }
 
 impl Table for AccuracyRow {
@@ -107,6 +135,9 @@ pub struct TransferRow {
     /// The path training actually took (`transfer` needs a similar function).
     pub path: String,
     pub source: String,
+    /// How the source was asked for: `same-problem` (another solution of
+    /// the same problem, named) or `nearest` (left to similarity).
+    pub source_choice: String,
     pub invocations: u64,
     pub wall_ms: f64,
 }
@@ -120,11 +151,16 @@ impl Table for TransferRow {
 pub struct TransferAccuracyRow {
     pub pair: usize,
     pub arm: String,
+    /// The path the arm's training actually took.
+    pub path: String,
     pub function: String,
     pub worker: String,
+    /// `seen`, `unseen` or `between`, against this arm's trained sizes.
+    pub kind: String,
     pub input_size: u64,
     pub predicted_ms: f64,
     pub actual_ms: f64,
+    pub cold: bool,
 }
 
 impl Table for TransferAccuracyRow {
@@ -136,19 +172,38 @@ impl Table for TransferAccuracyRow {
 pub struct PolicyRow {
     /// `closed` or `open`.
     pub load: String,
-    pub policy: PolicyKind,
+    pub policy: Router,
+    /// Which repetition of the comparison (0-based).
+    pub repetition: usize,
     pub function: String,
     pub input_size: u64,
     pub worker: String,
     pub latency_ms: f64,
     pub duration_ms: f64,
     pub predicted_ms: f64,
+    /// HTTP status; 0 when no answer came (transport error or timeout).
     pub status: u16,
     pub sent_s: f64,
 }
 
 impl Table for PolicyRow {
     const FILE: &'static str = "policies.csv";
+}
+
+/// `oracle_profile.csv`: one (function, size, worker) of the oracle's
+/// isolated profiling pass.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OracleRow {
+    pub function: String,
+    pub input_size: u64,
+    pub worker: String,
+    /// Median duration of its warm, successful calls.
+    pub median_ms: f64,
+    pub calls: usize,
+}
+
+impl Table for OracleRow {
+    const FILE: &'static str = "oracle_profile.csv";
 }
 
 /// `soak.csv`: one request of the soak.

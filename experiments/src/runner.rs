@@ -34,6 +34,14 @@ pub async fn run(options: &RunOptions) -> anyhow::Result<RunDir> {
     config.listen = "127.0.0.1:0".parse().expect("a valid address");
     config.data_dir = run.path("orchestrator");
     config.seed = scenario.seed;
+    if scenario.runs(Stage::Accuracy) {
+        // The sizes the accuracy stage calls seen are trained on, once per
+        // worker each, so that "seen" is true of every model (checked there).
+        let training = &mut config.training;
+        training.minimal_sizes.extend(&scenario.stages.accuracy.seen);
+        training.minimal_sizes.sort_unstable();
+        training.minimal_sizes.dedup();
+    }
     let server = match &options.target {
         Some(_) => None,
         None => Some(Server::start(&config).await.context("starting the in-process orchestrator")?),

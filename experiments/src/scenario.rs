@@ -162,6 +162,10 @@ pub struct Accuracy {
     pub seen: Vec<u64>,
     #[serde(default = "default_unseen")]
     pub unseen: Vec<u64>,
+    /// Unseen sizes for the incremental-on pass: fresh ones, never called
+    /// before (the off pass's calls are stored and may be learned from).
+    #[serde(default = "default_unseen_incremental")]
+    pub unseen_incremental: Vec<u64>,
     /// Invocations per input size and worker.
     #[serde(default = "default_repetitions")]
     pub repetitions: usize,
@@ -176,6 +180,9 @@ fn default_seen() -> Vec<u64> {
 fn default_unseen() -> Vec<u64> {
     vec![1001, 1100, 1250, 2000]
 }
+fn default_unseen_incremental() -> Vec<u64> {
+    vec![1201, 1320, 1500, 2400]
+}
 fn default_repetitions() -> usize {
     100
 }
@@ -189,7 +196,8 @@ impl Default for Accuracy {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Transfer {
-    /// Problems whose second solution is trained both ways.
+    /// Solutions trained both ways (those with another solution of the
+    /// same problem to transfer from first).
     #[serde(default = "default_pairs")]
     pub pairs: usize,
     /// Fresh invocations per size and worker to measure each arm's accuracy.
@@ -197,6 +205,14 @@ pub struct Transfer {
     pub repetitions: usize,
     #[serde(default = "default_transfer_sizes")]
     pub sizes: Vec<u64>,
+    /// Sizes beyond training (each row's kind is checked against the arm's
+    /// trained sizes all the same).
+    #[serde(default = "default_transfer_unseen")]
+    pub unseen: Vec<u64>,
+}
+
+fn default_transfer_unseen() -> Vec<u64> {
+    vec![1250, 2000]
 }
 
 fn default_pairs() -> usize {
@@ -215,11 +231,44 @@ impl Default for Transfer {
     }
 }
 
+/// How the policies stage places a request: by one of the server's
+/// policies, or by the isolated oracle, which the harness computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Router {
+    /// Each request to the worker on which its (function, size) ran fastest
+    /// in an isolated profiling pass (one call at a time on an idle system):
+    /// an upper bound for routing by service time alone.
+    Oracle,
+    #[serde(untagged)]
+    Policy(PolicyKind),
+}
+
+impl std::fmt::Display for Router {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Router::Oracle => f.write_str("oracle"),
+            Router::Policy(p) => f.write_str(p.as_str()),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Policies {
     #[serde(default = "default_policies")]
-    pub policies: Vec<PolicyKind>,
+    pub policies: Vec<Router>,
+    /// Times the whole comparison is repeated, the policies' order rotated
+    /// each time; percentiles come with their spread across repetitions.
+    #[serde(default = "default_policy_repetitions")]
+    pub repetitions: usize,
+    /// Whether models keep learning during the comparison. Off by default:
+    /// every policy then routes by the same models, whatever ran before it.
+    #[serde(default)]
+    pub learning: bool,
+    /// Calls per (function, size, worker) in the oracle's profiling pass.
+    #[serde(default = "default_oracle_repetitions")]
+    pub oracle_repetitions: usize,
     /// Input sizes of the mixed workload (drawn uniformly, seeded).
     #[serde(default = "default_mix_sizes")]
     pub sizes: Vec<u64>,
@@ -237,8 +286,14 @@ pub struct Policies {
     pub open_seconds: usize,
 }
 
-fn default_policies() -> Vec<PolicyKind> {
-    PolicyKind::ALL.to_vec()
+fn default_policies() -> Vec<Router> {
+    PolicyKind::ALL.into_iter().map(Router::Policy).chain([Router::Oracle]).collect()
+}
+fn default_policy_repetitions() -> usize {
+    3
+}
+fn default_oracle_repetitions() -> usize {
+    3
 }
 fn default_mix_sizes() -> Vec<u64> {
     vec![1, 10, 100, 250, 500, 1000]

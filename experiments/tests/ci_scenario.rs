@@ -6,10 +6,10 @@
 
 use std::path::{Path, PathBuf};
 
-use hetfaas_experiments::results::RunDir;
+use hetfaas_experiments::results::{RunDir, trained_sizes};
 use hetfaas_experiments::runner::{RunOptions, render, run};
 
-const STAGE_FILES: [&str; 11] = [
+const STAGE_FILES: [&str; 12] = [
     "import.csv",
     "train.csv",
     "cleaning.csv",
@@ -18,6 +18,7 @@ const STAGE_FILES: [&str; 11] = [
     "transfer.csv",
     "transfer_accuracy.csv",
     "policies.csv",
+    "oracle_profile.csv",
     "soak.csv",
     "soak_memory.csv",
     "overhead.csv",
@@ -85,10 +86,14 @@ fn figures_hold_their_data(run: &RunDir, figures: &Path) {
     for worker in ["edge", "cloud"] {
         let rows: Vec<_> = cleaning.iter().filter(|r| r["worker"] == worker).cloned().collect();
         let functions = count(&rows, "function");
+        // Raw shows every row, cold and failed ones as one more (marked)
+        // series; the cleaned figures only rows their cleaning kept.
+        let marked = rows.iter().any(|r| r["cold"] == "true" || r["success"] == "false");
         for (figure, kept) in [("raw", None), ("zscore", Some("kept_zscore")), ("iqr", Some("kept_iqr"))] {
             let points = rows.iter().filter(|r| kept.is_none_or(|k| r[k] == "true")).count();
+            let legend = functions + usize::from(kept.is_none() && marked);
             let (circles, _) = marks(&figures.join(format!("cleaning-{worker}-{figure}.svg")));
-            assert_eq!(circles, points + functions, "cleaning-{worker}-{figure}: {points} rows of {functions} functions");
+            assert_eq!(circles, points + legend, "cleaning-{worker}-{figure}: {points} rows of {functions} functions");
         }
         let (_, lines) = marks(&figures.join(format!("regression-{worker}.svg")));
         assert_eq!(lines, vec![2; 2 * functions], "regression-{worker}: one fitted line per function, and its legend");
@@ -103,6 +108,62 @@ fn figures_hold_their_data(run: &RunDir, figures: &Path) {
         expected.sort_unstable();
         let (_, lines) = marks(&figures.join(format!("policies-latency-cdf-{load}.svg")));
         assert_eq!(lines, expected, "policies-latency-cdf-{load}: one vertex per request of each policy");
+    }
+}
+
+/// Checks, from the CSVs, that every label is a fact: each transfer source
+/// is another function (never the solution itself), and each accuracy row's
+/// seen/unseen kind is what the recorded training sizes make it.
+fn labels_are_facts(run: &RunDir) {
+    for row in table(&run.path("transfer.csv")).iter().filter(|r| r["arm"] == "transfer" && r["path"] == "transfer") {
+        let original = row["function"].trim_end_matches("-transfer");
+        assert!(!row["source"].is_empty() && row["source"] != original && row["source"] != row["function"], "{row:?}");
+    }
+    let trained: std::collections::HashMap<String, _> =
+        table(&run.path("train.csv")).into_iter().map(|r| (r["function"].clone(), trained_sizes(&r["trained_sizes"]))).collect();
+    let accuracy = table(&run.path("accuracy.csv"));
+    for row in &accuracy {
+        let sizes = &trained[&row["function"]][&row["worker"]];
+        let size: u64 = row["input_size"].parse().unwrap();
+        let fact = if sizes.contains(&size) {
+            "seen"
+        } else if sizes.iter().all(|&s| s < size) {
+            "unseen"
+        } else {
+            "between"
+        };
+        assert_eq!(row["kind"], fact, "{row:?} against trained sizes {sizes:?}");
+    }
+    for kind in ["seen", "unseen"] {
+        assert!(accuracy.iter().any(|r| r["kind"] == kind), "accuracy.csv has {kind} rows");
+    }
+}
+
+/// Checks the oracle against its profile: each of its requests went to the
+/// worker with the shortest profiled median for its (function, size), and
+/// over the workload its profiled mean is not above any single worker's.
+fn oracle_follows_its_profile(run: &RunDir) {
+    let mut profile: std::collections::BTreeMap<(String, String), Vec<(String, f64)>> = Default::default();
+    for r in table(&run.path("oracle_profile.csv")) {
+        profile
+            .entry((r["function"].clone(), r["input_size"].clone()))
+            .or_default()
+            .push((r["worker"].clone(), r["median_ms"].parse().unwrap()));
+    }
+    let oracle: Vec<_> = table(&run.path("policies.csv")).into_iter().filter(|r| r["policy"] == "oracle" && r["status"] == "200").collect();
+    assert!(!oracle.is_empty(), "the oracle ran");
+    let (mut best_total, mut totals) = (0.0, std::collections::BTreeMap::<String, f64>::new());
+    for r in &oracle {
+        let medians = &profile[&(r["function"].clone(), r["input_size"].clone())];
+        let best = medians.iter().min_by(|a, b| a.1.total_cmp(&b.1)).unwrap();
+        assert_eq!(r["worker"], best.0, "{r:?} against its profile {medians:?}");
+        best_total += best.1;
+        for (worker, median) in medians {
+            *totals.entry(worker.clone()).or_default() += median;
+        }
+    }
+    for (worker, total) in totals {
+        assert!(best_total <= total, "oracle {best_total:.1} ms vs {worker}-only {total:.1} ms in the profile");
     }
 }
 
@@ -138,7 +199,11 @@ async fn the_ci_scenario_produces_rows_figures_and_a_report_and_repeats_for_its_
         "cleaning-cloud-iqr",
         "regression-edge",
         "accuracy-edge-incremental-on",
+        "accuracy-edge-seen",
+        "accuracy-cloud-unseen",
         "transfer-cloud",
+        "transfer-edge-seen",
+        "transfer-cloud-unseen",
         "policies-latency-cdf-closed",
         "training-invocations",
         "soak-memory",
@@ -152,6 +217,8 @@ async fn the_ci_scenario_produces_rows_figures_and_a_report_and_repeats_for_its_
         assert!(png.with_extension("svg").exists());
     }
     figures_hold_their_data(&first, &figures);
+    labels_are_facts(&first);
+    oracle_follows_its_profile(&first);
     let report = std::fs::read_to_string(first.path("report.md")).unwrap();
     for heading in ["## Prediction accuracy", "## Training cost", "## Routing policies", "## Soak", "## Orchestrator overhead"] {
         assert!(report.contains(heading), "report.md has {heading}:\n{report}");

@@ -26,6 +26,9 @@ fn fonts() {
 pub enum Mark {
     Points,
     Line,
+    /// Consecutive pairs of points, each drawn as its own segment (a spread:
+    /// the lowest and highest value at one x).
+    Whiskers,
 }
 
 #[derive(Debug, Clone)]
@@ -88,6 +91,10 @@ fn draw_xy<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, c: &XyChart) -> Dra
                 .draw_series(LineSeries::new(s.points.iter().copied(), colour.stroke_width(2)))?
                 .label(&s.label)
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2))),
+            Mark::Whiskers => chart
+                .draw_series(s.points.chunks_exact(2).map(|pair| PathElement::new(vec![pair[0], pair[1]], colour.stroke_width(1))))?
+                .label(&s.label)
+                .legend(move |(x, y)| PathElement::new(vec![(x + 8, y - 6), (x + 8, y + 6)], colour.stroke_width(1))),
         };
     }
     chart

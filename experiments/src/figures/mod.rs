@@ -4,6 +4,7 @@
 //! size, training cost full vs transfer). Each is a PNG and an SVG.
 
 pub mod chart;
+mod faithful;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -45,7 +46,9 @@ pub fn render(run: &RunDir, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
     };
     cleaning(run, &mut save)?;
     accuracy(run, &mut save)?;
+    faithful::accuracy(run, &mut save)?;
     transfer(run, &mut save)?;
+    faithful::transfer(run, &mut save)?;
     policies(run, &mut save)?;
     soak(run, &mut save)?;
     overhead(run, &mut save)?;
@@ -64,24 +67,34 @@ fn cleaning(run: &RunDir, save: &mut Save) -> anyhow::Result<()> {
     for (worker, rows) in group(&rows, |r| r.worker.clone()) {
         let functions = group(&rows, |r| r.function.clone());
         for (label, kept) in [("raw", None), ("zscore", Some(true)), ("iqr", Some(false))] {
-            let series = functions
+            let learnable = |r: &CleaningRow| r.success && !r.cold;
+            let mut series: Vec<Series> = functions
                 .iter()
                 .enumerate()
                 .map(|(i, (f, rs))| Series {
                     label: f.clone(),
                     points: rs
                         .iter()
-                        .filter(|r| kept.is_none_or(|z| if z { r.kept_zscore } else { r.kept_iqr }))
+                        .filter(|r| learnable(r) && kept.is_none_or(|z| if z { r.kept_zscore } else { r.kept_iqr }))
                         .map(|r| (r.input_size as f64, r.duration_ms))
                         .collect(),
                     mark: Mark::Points,
                     colour: i,
                 })
                 .collect();
-            let title = format!(
-                "Durations on {worker}, {} (dissertation 4.1-4.6)",
-                if label == "raw" { "raw".into() } else { format!("{label}-cleaned") }
-            );
+            let marked: Vec<(f64, f64)> = rows.iter().filter(|r| !learnable(r)).map(|r| (r.input_size as f64, r.duration_ms)).collect();
+            if kept.is_none() && !marked.is_empty() {
+                series.push(Series {
+                    label: "cold start or failed (never learned)".into(),
+                    points: marked,
+                    mark: Mark::Points,
+                    colour: 97,
+                });
+            }
+            let title = match label {
+                "raw" => format!("Durations on {worker}, raw: every call, cold and failed marked (dissertation 4.1-4.2)"),
+                _ => format!("Durations on {worker}, {label}-cleaned, judged on {} (dissertation 4.3-4.6)", rows[0].basis),
+            };
             save(
                 &format!("cleaning-{worker}-{label}"),
                 XyChart { title, x_label: "input size (test cases)".into(), y_label: "duration (ms)".into(), series },
@@ -114,7 +127,9 @@ fn cleaning(run: &RunDir, save: &mut Save) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// 5.1-5.4: predicted against measured, per worker, incremental off and on.
+/// New (after the dissertation's 5.1-5.4, which `faithful` draws as it
+/// did): mean measured and predicted duration per input size, per worker,
+/// incremental learning off and on.
 fn accuracy(run: &RunDir, save: &mut Save) -> anyhow::Result<()> {
     let rows: Vec<AccuracyRow> = run.read()?;
     for ((worker, incremental), rows) in group(&rows, |r| (r.worker.clone(), r.incremental.clone())) {
@@ -133,7 +148,7 @@ fn accuracy(run: &RunDir, save: &mut Save) -> anyhow::Result<()> {
                 colour: i,
             });
         }
-        let title = format!("Predicted vs measured on {worker}, incremental learning {incremental} (5.1-5.4)");
+        let title = format!("Mean predicted and measured per size on {worker}, incremental learning {incremental} (new)");
         save(
             &format!("accuracy-{worker}-incremental-{incremental}"),
             XyChart { title, x_label: "input size (test cases)".into(), y_label: "duration (ms), mean per size".into(), series },
@@ -142,7 +157,8 @@ fn accuracy(run: &RunDir, save: &mut Save) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// 5.5-5.6: own training against transfer, predictions over measurements.
+/// New (after the dissertation's 5.5-5.8, which `faithful` draws as it
+/// did): own training against transfer, mean per size.
 fn transfer(run: &RunDir, save: &mut Save) -> anyhow::Result<()> {
     let rows: Vec<TransferAccuracyRow> = run.read()?;
     for (worker, rows) in group(&rows, |r| r.worker.clone()) {
@@ -162,14 +178,15 @@ fn transfer(run: &RunDir, save: &mut Save) -> anyhow::Result<()> {
                 mark: Mark::Line,
                 colour: 2 * i,
             });
+            let path = moved.first().map_or("transfer", |r| r.path.as_str());
             series.push(Series {
-                label: format!("pair {pair} transferred"),
+                label: if path == "transfer" { format!("pair {pair} transferred") } else { format!("pair {pair} fell back to {path}") },
                 points: per_size(&moved, |r| r.input_size, |r| r.predicted_ms),
                 mark: Mark::Line,
                 colour: 2 * i + 1,
             });
         }
-        let title = format!("Own training vs transfer learning on {worker} (5.5-5.6)");
+        let title = format!("Own training vs transfer, mean per size on {worker} (new)");
         save(
             &format!("transfer-{worker}"),
             XyChart { title, x_label: "input size (test cases)".into(), y_label: "duration (ms), mean per size".into(), series },
@@ -263,7 +280,8 @@ fn overhead(run: &RunDir, save: &mut Save) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// 5.7-5.8 and new: training invocations and wall time, full vs transfer.
+/// New (the dissertation gives these costs in its text, 5.5): training
+/// invocations and wall time, own training vs the transfer arm.
 fn transfer_cost(run: &RunDir, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let rows: Vec<TransferRow> = run.read()?;
     if rows.is_empty() {
@@ -280,7 +298,7 @@ fn transfer_cost(run: &RunDir, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
         ("training-time", "training wall time (s)", &|r: &TransferRow| r.wall_ms / 1000.0),
     ] {
         let chart = BarChart {
-            title: format!("{label}: own training vs transfer (5.7-5.8)"),
+            title: format!("{label}: own training vs transfer arm (new)"),
             y_label: label.into(),
             categories: categories.clone(),
             groups: vec![("own (full)".into(), value("own", f)), ("transfer".into(), value("transfer", f))],

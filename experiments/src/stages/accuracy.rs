@@ -2,7 +2,17 @@
 //! function is invoked on each worker at the seen and unseen sizes,
 //! `repetitions` times each, one at a time through goose, and the
 //! prediction behind each call is set against what it took. Twice: with
-//! incremental learning off, then on. Writes `accuracy.csv`.
+//! incremental learning off, then on.
+//!
+//! "Seen" and "unseen" are facts, not labels: each model's training report
+//! lists the sizes it was trained on, every row is classified against them
+//! (`seen` = trained on, `unseen` = beyond the largest, `between` = neither),
+//! and the run stops if a size the scenario calls seen was never trained on
+//! or one it calls unseen was. The incremental-on pass uses fresh unseen
+//! sizes (`unseen_incremental`) so that none of its unseen calls is at a
+//! size the off pass already stored. Writes `accuracy.csv`.
+
+use std::collections::BTreeMap;
 
 use hetfaas::function::Tier;
 use hetfaas_api::{Incremental, PolicyKind};
@@ -11,9 +21,11 @@ use super::{Context, event};
 use crate::load::{Request, Shape, drive};
 use crate::results::AccuracyRow;
 
+/// Per function and worker, the sizes its model was trained on.
+type Trained = BTreeMap<(String, String), Vec<u64>>;
+
 struct Planned {
     function: String,
-    kind: &'static str,
     size: u64,
 }
 
@@ -33,18 +45,52 @@ fn tier_policies(ctx: &Context) -> Vec<PolicyKind> {
     policies
 }
 
+/// How `size` relates to the sizes a model was trained on.
+pub fn classify(size: u64, trained: &[u64]) -> &'static str {
+    if trained.contains(&size) {
+        "seen"
+    } else if trained.iter().all(|&t| t < size) {
+        "unseen"
+    } else {
+        "between"
+    }
+}
+
+/// Reads every measured function's trained sizes and checks the scenario's
+/// seen and unseen sizes against them.
+async fn trained_sizes(ctx: &Context, functions: &[String]) -> anyhow::Result<Trained> {
+    let a = &ctx.scenario.stages.accuracy;
+    let mut trained = Trained::new();
+    for function in functions {
+        let report = ctx.api.function(function).await?.training;
+        for (worker, sizes) in report.map(|r| r.trained_sizes).unwrap_or_default() {
+            for (list, want) in [(&a.seen, "seen"), (&a.unseen, "unseen"), (&a.unseen_incremental, "unseen")] {
+                if let Some(wrong) = list.iter().find(|&&s| classify(s, &sizes) != want) {
+                    anyhow::bail!(
+                        "accuracy: size {wrong} is listed as {want} but {function}'s {worker} model was trained on {sizes:?}; \
+                         seen sizes must be trained on (the harness adds them to training.minimal_sizes) and unseen ones beyond them"
+                    );
+                }
+            }
+            trained.insert((function.clone(), worker), sizes);
+        }
+    }
+    Ok(trained)
+}
+
 pub async fn run(ctx: &Context) -> anyhow::Result<()> {
     let a = &ctx.scenario.stages.accuracy;
+    let functions: Vec<String> = ctx.charted(a.functions).iter().map(|f| f.name.clone()).collect();
+    let trained = trained_sizes(ctx, &functions).await?;
     let mut rows = Vec::new();
-    for (mode, label) in [(Incremental::Off, "off"), (Incremental::SufficientStatistics, "on")] {
+    for (mode, label, unseen) in [(Incremental::Off, "off", &a.unseen), (Incremental::SufficientStatistics, "on", &a.unseen_incremental)] {
         ctx.api.set_learning(mode).await?;
         let mut plan = Vec::new();
         let mut requests = Vec::new();
         let mut rng = ctx.rng("accuracy");
         for f in ctx.charted(a.functions) {
             for policy in tier_policies(ctx) {
-                let sizes = a.seen.iter().map(|s| (*s, "seen")).chain(a.unseen.iter().map(|s| (*s, "unseen")));
-                for (size, kind) in sizes {
+                for &size in a.seen.iter().chain(unseen) {
                     for _ in 0..a.repetitions {
                         requests.push(Request {
                             function: f.name.clone(),
@@ -52,7 +98,7 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
                             policy: Some(policy),
                             tag: plan.len(),
                         });
-                        plan.push(Planned { function: f.name.clone(), kind, size });
+                        plan.push(Planned { function: f.name.clone(), size });
                     }
                 }
             }
@@ -60,19 +106,36 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
         let bar = ctx.bar(&format!("accuracy-{label}"), requests.len() as u64);
         for record in drive(ctx.api.base(), requests, Shape::Sequential, bar).await? {
             let p = &plan[record.tag];
+            let worker = record.placement.worker.clone();
+            let sizes = trained.get(&(p.function.clone(), worker.clone())).map_or(&[][..], Vec::as_slice);
             rows.push(AccuracyRow {
                 incremental: label.into(),
                 function: p.function.clone(),
-                worker: record.placement.worker.clone(),
-                kind: p.kind.into(),
+                kind: classify(p.size, sizes).into(),
+                worker,
                 input_size: p.size,
                 predicted_ms: record.placement.predicted_for_worker().unwrap_or(f64::NAN),
                 actual_ms: record.placement.duration_ms,
                 latency_ms: record.latency_ms,
                 status: record.status,
+                cold: record.placement.cold,
             });
         }
     }
     ctx.api.set_learning(ctx.scenario.orchestrator.learning.incremental).await?;
     ctx.run.write(&rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::classify;
+
+    #[test]
+    fn sizes_are_classified_by_what_was_trained() {
+        let trained = [1, 10, 33, 50, 1000];
+        assert_eq!(classify(10, &trained), "seen");
+        assert_eq!(classify(1001, &trained), "unseen");
+        assert_eq!(classify(500, &trained), "between", "never trained on, yet inside the trained range");
+        assert_eq!(classify(5, &[]), "unseen");
+    }
 }

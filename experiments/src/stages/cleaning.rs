@@ -3,7 +3,7 @@
 //! keep, and the lines fitted over each cleaning. Writes `cleaning.csv` and
 //! `regression.csv`.
 
-use hetfaas::learning::cleaning::{Cleaning, Method};
+use hetfaas::learning::cleaning::{Basis, Cleaning, Method};
 use hetfaas::learning::regression::fit;
 
 use super::Context;
@@ -13,23 +13,40 @@ pub async fn run(ctx: &Context, regression: bool) -> anyhow::Result<()> {
     let base = ctx.scenario.orchestrator.learning.cleaning;
     let zscore = Cleaning { method: Method::Zscore, ..base };
     let iqr = Cleaning { method: Method::Iqr, ..base };
+    let basis = match base.basis {
+        Basis::Residual => "residuals of a first fit",
+        Basis::Duration => "durations",
+    };
     let charted = ctx.charted(ctx.scenario.stages.cleaning.functions);
     let bar = ctx.bar("cleaning", charted.len() as u64);
     let (mut cleaned, mut lines) = (Vec::new(), Vec::new());
     for f in charted {
         let rows = ctx.api.executions(&f.name).await?;
         for worker in &ctx.workers {
-            let points: Vec<(f64, f64)> =
-                rows.iter().filter(|r| r.worker == *worker && r.learnable()).map(|r| (r.input_size as f64, r.duration_ms)).collect();
+            let mine: Vec<_> = rows.iter().filter(|r| r.worker == *worker).collect();
+            let learnable: Vec<_> = mine.iter().filter(|r| r.learnable()).collect();
+            let points: Vec<(f64, f64)> = learnable.iter().map(|r| (r.input_size as f64, r.duration_ms)).collect();
             let (keep_z, keep_iqr) = (zscore.apply(&points).0, iqr.apply(&points).0);
-            for (i, &(x, y)) in points.iter().enumerate() {
+            // Every row, cold and failed ones too (the raw figures mark
+            // them); only learnable rows can be kept by a cleaning.
+            let mut next = 0;
+            for r in &mine {
+                let (kept_zscore, kept_iqr) = if r.learnable() {
+                    next += 1;
+                    (keep_z[next - 1], keep_iqr[next - 1])
+                } else {
+                    (false, false)
+                };
                 cleaned.push(CleaningRow {
                     function: f.name.clone(),
                     worker: worker.clone(),
-                    input_size: x as u64,
-                    duration_ms: y,
-                    kept_zscore: keep_z[i],
-                    kept_iqr: keep_iqr[i],
+                    input_size: r.input_size,
+                    duration_ms: r.duration_ms,
+                    cold: r.cold,
+                    success: r.success,
+                    basis: basis.into(),
+                    kept_zscore,
+                    kept_iqr,
                 });
             }
             for (label, keep) in [("none", vec![true; points.len()]), ("zscore", keep_z), ("iqr", keep_iqr)] {

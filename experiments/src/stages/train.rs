@@ -9,22 +9,35 @@ use hetfaas_api::{FunctionSpec, State, TrainingPath, TrainingReport};
 use codenet_loader::import::Imported;
 
 use super::Context;
-use crate::results::TrainRow;
+use crate::results::{TrainRow, format_trained};
+
+/// How a function may be trained: in full, by transfer from whichever
+/// trained function is most similar, or by transfer from a chosen one.
+#[derive(Debug, Clone, Copy)]
+pub enum Training<'a> {
+    Own,
+    Similar,
+    From(&'a str),
+}
 
 /// The create body for an imported handler: its cases are the example
 /// inputs training draws events from.
-pub fn spec(f: &Imported, name: &str, allow_transfer: bool) -> FunctionSpec {
+pub fn spec(f: &Imported, name: &str, training: Training) -> FunctionSpec {
     FunctionSpec {
         example_inputs: vec![serde_json::to_value(&f.cases).expect("strings serialise")],
         timeout_s: 120,
-        allow_transfer,
+        allow_transfer: !matches!(training, Training::Own),
+        transfer_from: match training {
+            Training::From(source) => Some(source.to_owned()),
+            Training::Own | Training::Similar => None,
+        },
         ..FunctionSpec::new(name, &f.handler)
     }
 }
 
 /// Creates a function, waits for training, and reads its report.
-pub async fn create_and_train(ctx: &Context, f: &Imported, name: &str, allow_transfer: bool) -> anyhow::Result<TrainRow> {
-    ctx.api.create(&spec(f, name, allow_transfer)).await?;
+pub async fn create_and_train(ctx: &Context, f: &Imported, name: &str, training: Training<'_>) -> anyhow::Result<TrainRow> {
+    ctx.api.create(&spec(f, name, training)).await?;
     let ready = ctx.api.wait_settled(name, Duration::from_secs(1800)).await?;
     anyhow::ensure!(ready.state == State::Ready, "{name} failed: {}", ready.reason.unwrap_or_default());
     let report = ready.training.ok_or_else(|| anyhow::anyhow!("{name} is ready without a training report"))?;
@@ -47,6 +60,7 @@ fn row(function: &str, problem: &str, t: TrainingReport) -> TrainRow {
         distance_matched: similarity.is_some_and(|d| d.distance.matched),
         paper_difference: similarity.and_then(|d| d.paper.difference),
         paper_source: similarity.and_then(|d| d.paper.source.clone()).unwrap_or_default(),
+        trained_sizes: format_trained(&t.trained_sizes),
     }
 }
 
@@ -62,7 +76,7 @@ pub async fn run(ctx: &mut Context) -> anyhow::Result<()> {
     let bar = ctx.bar("train", ctx.imported.len() as u64);
     let mut rows = Vec::new();
     for f in &ctx.imported {
-        rows.push(create_and_train(ctx, f, &f.name, true).await?);
+        rows.push(create_and_train(ctx, f, &f.name, Training::Similar).await?);
         bar.inc(1);
     }
     bar.finish_and_clear();

@@ -278,12 +278,15 @@ impl State {
         Ok(built)
     }
 
-    /// Full fit from the stored history; false if there is nothing to learn.
+    /// Full fit from the stored history, keeping any transfer prior the
+    /// model had; false if there is nothing to learn.
     async fn refit(&mut self, function: &str, worker: WorkerId) -> Result<bool, StoreError> {
         let name = self.workers.name(worker);
         let rows = self.store.executions(function, Some(name)).await?;
-        let Some(model) = Model::fit(function, name, &rows, &self.config.cleaning) else { return Ok(false) };
         let key = (function.to_owned(), worker);
+        let prior = self.models.get(&key).and_then(|m| m.state.prior.clone());
+        let Some(model) = Model::fit(function, name, &rows, &self.config.cleaning) else { return Ok(false) };
+        let model = model.with_prior(prior);
         self.models.insert(key.clone(), model);
         self.publish(&key).await;
         Ok(true)

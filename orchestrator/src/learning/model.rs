@@ -8,7 +8,16 @@
 //! bounds age as the history grows, the model asks to be re-cleaned (a full
 //! fit over its history) each time its history has doubled since the last
 //! one: a geometric schedule keeps the amortised cost per row constant.
+//!
+//! A model trained by transfer carries its source's statistics as a
+//! [`Prior`] in its state: every re-cleaning and every `refit-all` fit adds
+//! it back to the function's own cleaned rows, so learning never throws the
+//! transfer away. The prior is worth a fixed number of rows
+//! (`learning.transfer_prior_rows`, 50 by default), so its share of the
+//! model decays as `P / (P + n)` while `n` own rows accumulate: equal to the
+//! function's own evidence after `P` rows, a tenth after `9P`.
 
+use hetfaas_api::{ModelSummary, PriorSummary};
 use serde::{Deserialize, Serialize};
 
 use super::cleaning::{Bounds, Cleaning};
@@ -27,6 +36,19 @@ pub struct LearnerState {
     pub cleaned_at: f64,
     /// Rows screened out since then.
     pub rejected: u64,
+    /// The source's statistics, if the model was built by transfer; part of
+    /// `sums` but never of `cleaned_at` or `rejected`.
+    #[serde(default)]
+    pub prior: Option<Prior>,
+}
+
+/// What a transfer source contributes: its sufficient statistics, weighted
+/// to `rows` rows and scaled to the new function's speed at transfer time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Prior {
+    pub source: String,
+    pub sums: Sums,
+    pub scale: f64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -58,8 +80,24 @@ impl Model {
                 window_end_ms: window.max().unwrap_or(0),
                 state: serde_json::Value::Null,
             },
-            state: LearnerState { sums, bounds, cleaned_at: sums.n, rejected: 0 },
+            state: LearnerState { sums, bounds, cleaned_at: sums.n, rejected: 0, prior: None },
         })
+    }
+
+    /// This model with `prior` added to its own rows (nothing changes
+    /// without one). A re-cleaning fits the own rows again and calls this
+    /// with the prior the model had, so the prior survives every refit.
+    pub fn with_prior(mut self, prior: Option<Prior>) -> Model {
+        let Some(prior) = prior else { return self };
+        self.state.sums.merge(&prior.sums);
+        if let Some(fitted) = ols(&self.state.sums) {
+            self.record.line = fitted.line;
+            self.record.r2 = fitted.r2;
+        }
+        self.record.cleaning =
+            format!("{} + prior from {} worth {:.0} rows (scale {:.2})", self.record.cleaning, prior.source, prior.sums.n, prior.scale);
+        self.state.prior = Some(prior);
+        self
     }
 
     /// A model for a new function from a similar function's (transfer
@@ -71,28 +109,33 @@ impl Model {
     /// they are, thus move one number (the scale) before they move the line;
     /// as the function's own history grows it takes over.
     pub fn transfer(source: &Model, function: &str, own: &[Execution], cleaning: &Cleaning, prior_rows: f64) -> Option<Model> {
-        let mut model = Model::fit(function, &source.record.worker, own, cleaning)?;
+        let model = Model::fit(function, &source.record.worker, own, cleaning)?;
         let own_rows: Vec<(f64, f64)> = own.iter().filter(|r| r.learnable()).map(|r| (r.input_size as f64, r.duration_ms)).collect();
-        let prior = source.record.line;
-        let predicted: f64 = own_rows.iter().map(|&(x, _)| (prior.intercept + prior.slope * x).max(1e-6)).sum();
+        let line = source.record.line;
+        let predicted: f64 = own_rows.iter().map(|&(x, _)| (line.intercept + line.slope * x).max(1e-6)).sum();
         let measured: f64 = own_rows.iter().map(|&(_, y)| y).sum();
         let scale = if predicted > 0.0 { (measured / predicted).clamp(0.1, 10.0) } else { 1.0 };
-        let s = source.state.sums;
+        // The source's own evidence only: a prior of a prior is not passed on.
+        let s = source.own_sums();
         let weight = if s.n > 0.0 { prior_rows / s.n } else { 0.0 };
-        let own_sums = model.state.sums;
-        model.state.sums = Sums {
-            n: own_sums.n + s.n * weight,
-            x: own_sums.x + s.x * weight,
-            y: own_sums.y + s.y * weight * scale,
-            xx: own_sums.xx + s.xx * weight,
-            xy: own_sums.xy + s.xy * weight * scale,
-            yy: own_sums.yy + s.yy * weight * scale * scale,
+        let sums = Sums {
+            n: s.n * weight,
+            x: s.x * weight,
+            y: s.y * weight * scale,
+            xx: s.xx * weight,
+            xy: s.xy * weight * scale,
+            yy: s.yy * weight * scale * scale,
         };
-        let fitted = ols(&model.state.sums)?;
-        model.record.line = fitted.line;
-        model.record.r2 = fitted.r2;
-        model.record.cleaning = format!("{} + prior from {} (scale {scale:.2})", cleaning.label(), source.record.function);
-        Some(model)
+        let prior = Prior { source: source.record.function.clone(), sums, scale };
+        Some(model.with_prior(Some(prior)))
+    }
+
+    /// The statistics of the function's own rows, without any prior.
+    fn own_sums(&self) -> Sums {
+        match &self.state.prior {
+            Some(prior) => self.state.sums.minus(&prior.sums),
+            None => self.state.sums,
+        }
     }
 
     /// Learns from one more row in O(1); returns whether it was kept.
@@ -109,13 +152,13 @@ impl Model {
             self.record.line = fitted.line;
             self.record.r2 = fitted.r2;
         }
-        self.record.samples = self.state.sums.n as u64;
+        self.record.samples = self.own_sums().n as u64;
         true
     }
 
     /// Whether the history has doubled since the last full cleaning.
     pub fn needs_recleaning(&self) -> bool {
-        let seen = self.state.sums.n + self.state.rejected as f64;
+        let seen = self.own_sums().n + self.state.rejected as f64;
         seen >= (2.0 * self.state.cleaned_at).max(self.state.cleaned_at + MIN_RECLEAN)
     }
 
@@ -124,6 +167,19 @@ impl Model {
         let mut record = self.record.clone();
         record.state = serde_json::to_value(&self.state).expect("learner state serialises");
         record
+    }
+
+    /// What `GET /functions/{name}` shows of a stored model.
+    pub fn summary(record: &ModelRecord) -> ModelSummary {
+        let prior = serde_json::from_value::<LearnerState>(record.state.clone()).ok().and_then(|s| s.prior);
+        ModelSummary {
+            line: record.line,
+            r2: record.r2,
+            samples: record.samples,
+            cleaning: record.cleaning.clone(),
+            window_end_ms: record.window_end_ms,
+            prior: prior.map(|p| PriorSummary { source: p.source, rows: p.sums.n, scale: p.scale }),
+        }
     }
 
     /// Rebuilds a stored model; `None` if its state is not ours (then it is
@@ -201,6 +257,58 @@ mod tests {
         assert_eq!(model.record.function, "new");
         assert!((model.state.sums.n - 22.0).abs() < 1e-9, "12 own rows + a prior worth 10");
         assert!(model.record.cleaning.contains("scale"), "{}", model.record.cleaning);
+    }
+
+    /// Learns `rows` one at a time as the learner does: absorb, and on the
+    /// doubling schedule (or on every row, as `refit-all`) a full fit of
+    /// the history with the model's prior added back.
+    fn learn(mut model: Model, history: &mut Vec<Execution>, rows: &[Execution], refit_all: bool, cleaning: &Cleaning) -> Model {
+        for r in rows {
+            history.push(r.clone());
+            model.absorb(r, cleaning);
+            if refit_all || model.needs_recleaning() {
+                let prior = model.state.prior.clone();
+                model = Model::fit("new", "edge", history, cleaning).unwrap().with_prior(prior);
+            }
+        }
+        model
+    }
+
+    #[test]
+    fn the_prior_outlives_learning_and_beats_an_own_fit_beyond_the_own_rows() {
+        let cleaning = Cleaning { method: Method::None, ..Cleaning::default() };
+        // A well-measured source over sizes 1-1000, and the new function:
+        // the source's shape 1.5× slower (what transfer assumes), with up to
+        // ±20 ms of noise and its rows all at sizes up to 200, so that its
+        // own slope is poorly pinned down.
+        let shape = |x: f64| 20.0 + 0.3 * x;
+        let wobble = |i: u64| ((i * 7919) % 41) as f64 / 20.0 - 1.0;
+        let source_rows: Vec<_> = (0..500).map(|i| row(i, (i * 37) % 1000 + 1, shape(((i * 37) % 1000 + 1) as f64) + wobble(i))).collect();
+        let source = Model::fit("src", "edge", &source_rows, &cleaning).unwrap();
+        let truth = |x: f64| 1.5 * shape(x);
+        let noisy = |i: u64| {
+            let size = (i * 53) % 200 + 1;
+            row(i, size, truth(size as f64) + 20.0 * wobble(i))
+        };
+        let transfer_rows: Vec<_> = (0..12).map(noisy).collect();
+        let further: Vec<_> = (12..62).map(noisy).collect();
+        for refit_all in [false, true] {
+            let mut history = transfer_rows.clone();
+            let model = Model::transfer(&source, "new", &transfer_rows, &cleaning, 50.0).unwrap();
+            let model = learn(model, &mut history, &further, refit_all, &cleaning);
+            let own = Model::fit("new", "edge", &history, &cleaning).unwrap();
+            assert_eq!(model.state.prior.as_ref().map(|p| p.source.as_str()), Some("src"), "refit_all {refit_all}");
+            assert_eq!(model.record.samples, 62, "the prior is not counted as own rows");
+            let error = |m: &Model, x: f64| (m.record.line.predict(x as u64) - truth(x)).abs();
+            for x in [1000.0, 2000.0] {
+                assert!(
+                    error(&model, x) < error(&own, x),
+                    "refit_all {refit_all}, size {x}: with prior {:.1} ms off, own fit {:.1} ms off",
+                    error(&model, x),
+                    error(&own, x)
+                );
+            }
+        }
     }
 
     #[test]

@@ -34,6 +34,28 @@ impl Sums {
         sums
     }
 
+    /// Adds another set's rows to these.
+    pub fn merge(&mut self, other: &Sums) {
+        self.n += other.n;
+        self.x += other.x;
+        self.y += other.y;
+        self.xx += other.xx;
+        self.xy += other.xy;
+        self.yy += other.yy;
+    }
+
+    /// These rows without `other`'s, which they include.
+    pub fn minus(&self, other: &Sums) -> Sums {
+        Sums {
+            n: self.n - other.n,
+            x: self.x - other.x,
+            y: self.y - other.y,
+            xx: self.xx - other.xx,
+            xy: self.xy - other.xy,
+            yy: self.yy - other.yy,
+        }
+    }
+
     pub fn add(&mut self, x: f64, y: f64) {
         self.n += 1.0;
         self.x += x;

@@ -8,9 +8,16 @@
 //! rather than feed K-means rows of different lengths. It sits behind a
 //! `std::sync::Mutex` held only to read or swap the data (clustering a few
 //! dozen vectors is quick and never awaits); nothing inside can panic.
+//!
+//! A function is never a transfer source for the same code: the catalogue
+//! keeps a hash of each function's source text and leaves functions with
+//! identical text out of the search, so a copy under another name (an
+//! experiment's second arm) is compared with other programs, not itself.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Mutex, MutexGuard};
+
+use hetfaas_api::seed::stable_hash;
 
 use crate::learning::similarity::{self, Clustering, Decision, SimilarityConfig};
 use crate::store::Cluster;
@@ -25,6 +32,8 @@ pub struct Catalog {
 #[derive(Debug, Default)]
 struct State {
     features: BTreeMap<String, Vec<f64>>,
+    /// Each function's source-text hash.
+    code: BTreeMap<String, u64>,
     /// Functions whose vectors have another length, kept out of the search.
     aside: BTreeSet<String>,
     clustering: Option<Clustering>,
@@ -43,8 +52,9 @@ impl Catalog {
 
     /// Adds (or replaces) a trained function's features; a vector of
     /// another length is set aside, with a warning.
-    pub fn insert(&self, function: &str, features: Vec<f64>) {
+    pub fn insert(&self, function: &str, code: &str, features: Vec<f64>) {
         let mut state = self.state();
+        state.code.insert(function.to_owned(), stable_hash(code));
         if features.len() != self.dims {
             tracing::warn!(
                 function,
@@ -64,6 +74,7 @@ impl Catalog {
         let mut state = self.state();
         state.features.remove(function);
         state.aside.remove(function);
+        state.code.remove(function);
     }
 
     /// Functions left out because their vectors have another length.
@@ -71,13 +82,21 @@ impl Catalog {
         self.state().aside.iter().cloned().collect()
     }
 
-    /// Which known function `features` resembles, by both modes; the
-    /// function itself is never its own source.
-    pub fn decide(&self, function: &str, features: &[f64], config: &SimilarityConfig) -> Decision {
+    /// Which known function `features` resembles, by both modes; neither
+    /// the function itself nor one with the same code is ever its source.
+    pub fn decide(&self, function: &str, code: &str, features: &[f64], config: &SimilarityConfig) -> Decision {
         let state = self.state();
+        let code = stable_hash(code);
         let mut known = state.features.clone();
-        known.remove(function);
+        known.retain(|name, _| name != function && state.code.get(name) != Some(&code));
         similarity::decide(&known, state.clustering.as_ref(), features, config)
+    }
+
+    /// Whether `source` can be a transfer source for `code`: it is in the
+    /// search (comparable vectors) and its code differs.
+    pub fn can_source(&self, source: &str, code: &str) -> bool {
+        let state = self.state();
+        state.features.contains_key(source) && state.code.get(source) != Some(&stable_hash(code))
     }
 
     /// Re-clusters every known function; returns the clusters to store
@@ -111,14 +130,26 @@ mod tests {
     fn vectors_of_another_worker_set_are_set_aside_and_clustering_still_works() {
         let catalog = Catalog::new(3);
         for i in 0..8 {
-            catalog.insert(&format!("f{i}"), vec![i as f64, (i * i) as f64, 1.0]);
+            catalog.insert(&format!("f{i}"), &format!("code {i}"), vec![i as f64, (i * i) as f64, 1.0]);
         }
-        catalog.insert("old", vec![1.0; 5]);
+        catalog.insert("old", "old code", vec![1.0; 5]);
         assert_eq!(catalog.aside(), ["old"]);
         assert_eq!(catalog.recluster(4, 1).len(), 4, "the eight comparable vectors cluster");
-        let decision = catalog.decide("new", &[2.0, 4.0, 1.0], &SimilarityConfig { clusters: 4, ..SimilarityConfig::default() });
+        let config = SimilarityConfig { clusters: 4, ..SimilarityConfig::default() };
+        let decision = catalog.decide("new", "new code", &[2.0, 4.0, 1.0], &config);
         assert_eq!(decision.distance.nearest.as_deref(), Some("f2"));
-        catalog.insert("old", vec![0.5, 0.5, 1.0]);
+        catalog.insert("old", "old code", vec![0.5, 0.5, 1.0]);
         assert!(catalog.aside().is_empty(), "retrained under this worker set, it joins");
+    }
+
+    #[test]
+    fn a_copy_of_the_same_code_is_never_the_source() {
+        let catalog = Catalog::new(2);
+        catalog.insert("f", "same", vec![1.0, 1.0]);
+        catalog.insert("g", "other", vec![5.0, 5.0]);
+        catalog.insert("h", "third", vec![9.0, 9.0]);
+        let decision = catalog.decide("f-copy", "same", &[1.0, 1.0], &SimilarityConfig::default());
+        assert_eq!(decision.distance.nearest.as_deref(), Some("g"), "f has the same text, g is the nearest other");
+        assert!(!catalog.can_source("f", "same") && catalog.can_source("g", "same") && !catalog.can_source("i", "same"));
     }
 }

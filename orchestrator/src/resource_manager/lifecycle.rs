@@ -13,6 +13,7 @@ use hetfaas_api::{FunctionView, ModelSummary};
 use super::Orchestrator;
 use super::registry::FunctionEntry;
 use crate::function::{FunctionSpec, FunctionState, InvalidFunction};
+use crate::learning::model::Model;
 use crate::platform::DeployError;
 use crate::store::{StoreError, StoredFunction};
 use crate::worker::WorkerId;
@@ -108,7 +109,7 @@ impl Orchestrator {
     pub(super) async fn restore(&self) -> Result<(), StoreError> {
         for stored in self.inner.store.functions().await? {
             if let Some(features) = stored.training.as_ref().and_then(|t| t.features.clone()) {
-                self.inner.catalog.insert(&stored.spec.name, features);
+                self.inner.catalog.insert(&stored.spec.name, &stored.spec.source_code, features);
             }
             let workers = self.supporting_workers(&stored.spec);
             let redeploy = !matches!(stored.state, FunctionState::Failed(_));
@@ -191,14 +192,7 @@ impl Orchestrator {
             .iter()
             .filter_map(|&w| {
                 let m = slots[w.index()].as_deref()?;
-                let summary = ModelSummary {
-                    line: m.line,
-                    r2: m.r2,
-                    samples: m.samples,
-                    cleaning: m.cleaning.clone(),
-                    window_end_ms: m.window_end_ms,
-                };
-                Some((self.worker_name(w).to_owned(), summary))
+                Some((self.worker_name(w).to_owned(), Model::summary(m)))
             })
             .collect()
     }

@@ -17,6 +17,7 @@
 //! a given size are drawn, seeded, from the elements of the function's
 //! example inputs.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -39,17 +40,23 @@ fn growing(n: u64, max: u64) -> Vec<u64> {
     (1..=n).map(|i| (i * max / n.max(1)).max(1)).collect()
 }
 
-/// Invocations a training step made, and how many of them failed.
-#[derive(Debug, Default, Clone, Copy)]
+/// Invocations a training step made, how many of them failed, and the
+/// input sizes each worker's warm, successful calls had (the rows its model
+/// can learn from).
+#[derive(Debug, Default)]
 struct Tally {
     invocations: u64,
     failed: u64,
+    trained: BTreeMap<WorkerId, BTreeSet<u64>>,
 }
 
 impl std::ops::AddAssign for Tally {
     fn add_assign(&mut self, other: Tally) {
         self.invocations += other.invocations;
         self.failed += other.failed;
+        for (worker, sizes) in other.trained {
+            self.trained.entry(worker).or_default().extend(sizes);
+        }
     }
 }
 
@@ -70,8 +77,10 @@ impl Orchestrator {
         }
         self.inner.recorder.flush().await;
         let features = self.features_of(entry).await;
-        let similarity = features.as_ref().map(|f| self.inner.catalog.decide(name, f, &self.inner.learning.similarity));
-        let source = similarity.as_ref().and_then(|d| d.source.clone()).filter(|_| entry.spec.allow_transfer);
+        let code = &entry.spec.source_code;
+        let similarity = features.as_ref().map(|f| self.inner.catalog.decide(name, code, f, &self.inner.learning.similarity));
+        let chosen = entry.spec.transfer_from.clone().filter(|s| features.is_some() && self.inner.catalog.can_source(s, code));
+        let source = chosen.or_else(|| similarity.as_ref().and_then(|d| d.source.clone())).filter(|_| entry.spec.allow_transfer);
         let own = if source.is_some() { config.transfer_invocations } else { config.full_invocations };
         tally += self.run_on_every_worker(entry, &growing(own, config.full_max_size), &mut rng).await;
         self.inner.recorder.flush().await;
@@ -84,7 +93,7 @@ impl Orchestrator {
         }
         let cluster = match &features {
             Some(features) => {
-                self.inner.catalog.insert(name, features.clone());
+                self.inner.catalog.insert(name, code, features.clone());
                 self.recluster().await;
                 self.inner.catalog.cluster_of(name)
             }
@@ -99,6 +108,11 @@ impl Orchestrator {
             cluster,
             features,
             similarity,
+            trained_sizes: tally
+                .trained
+                .into_iter()
+                .map(|(w, sizes)| (self.worker_name(w).to_owned(), sizes.into_iter().collect()))
+                .collect(),
         }
     }
 
@@ -130,7 +144,8 @@ impl Orchestrator {
         let entry = self.inner.registry.get(function)?;
         self.inner.recorder.flush().await;
         let features = self.features_of(&entry).await;
-        let decision = features.as_ref().map(|f| self.inner.catalog.decide(function, f, &self.inner.learning.similarity));
+        let code = &entry.spec.source_code;
+        let decision = features.as_ref().map(|f| self.inner.catalog.decide(function, code, f, &self.inner.learning.similarity));
         if let Some(source) = decision.as_ref().and_then(|d| d.source.as_deref()) {
             if let Err(e) = self.inner.learner.transfer(function, source, entry.workers.clone()).await {
                 return Some(Err(e));
@@ -163,8 +178,11 @@ impl Orchestrator {
     async fn run_once(&self, function: &str, worker: WorkerId, input_size: u64, event: Bytes) -> Tally {
         let request =
             InvokeRequest { function: function.to_owned(), event, input_size, policy: None, training: true, target: Some(worker) };
-        let ok = matches!(self.invoke(request).await, Ok(i) if i.result.is_ok());
-        Tally { invocations: 1, failed: u64::from(!ok) }
+        let invoked = self.invoke(request).await;
+        let ok = matches!(&invoked, Ok(i) if i.result.is_ok());
+        let learnable = matches!(&invoked, Ok(i) if i.result.is_ok() && !i.cold);
+        let trained = if learnable { BTreeMap::from([(worker, BTreeSet::from([input_size]))]) } else { BTreeMap::new() };
+        Tally { invocations: 1, failed: u64::from(!ok), trained }
     }
 
     /// Refits every model of the function from its whole stored history

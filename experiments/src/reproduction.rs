@@ -1,0 +1,103 @@
+//! The reproduction table of `report.md`: each number the dissertation
+//! reports, beside the same quantity measured in this run, from the run's
+//! CSVs alone. A quantity the run did not measure says so rather than
+//! leaving a gap that reads like agreement.
+
+use std::fmt::Write;
+
+use crate::results::{AccuracyRow, RegressionRow, RunDir, TrainRow, TransferAccuracyRow, TransferRow};
+use crate::stats::Distribution;
+
+fn mean(values: impl IntoIterator<Item = f64>) -> Option<f64> {
+    let values: Vec<f64> = values.into_iter().filter(|v| v.is_finite()).collect();
+    (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
+}
+
+fn shown(value: Option<f64>, unit: &str, digits: usize) -> String {
+    value.map_or_else(|| "not measured in this run".to_owned(), |v| format!("{v:.digits$}{unit}"))
+}
+
+/// Mean R² of the training fits per worker, on all training rows (the
+/// dissertation's sklearn `score` on its training data).
+fn r2_rows(run: &RunDir, out: &mut String) -> anyhow::Result<()> {
+    let rows: Vec<RegressionRow> = run.read()?;
+    let mut workers: Vec<&str> = rows.iter().map(|r| r.worker.as_str()).collect();
+    workers.sort_unstable();
+    workers.dedup();
+    for worker in workers {
+        let r2 = mean(rows.iter().filter(|r| r.worker == worker && r.cleaning == "none").map(|r| r.r2));
+        let _ = writeln!(out, "| training-fit R², {worker} (uncleaned rows) | AWS 0.61, Kubernetes 0.21 | {} |", shown(r2, "", 2));
+    }
+    Ok(())
+}
+
+/// Training time by the path training took, over both training stages.
+fn training_rows(run: &RunDir, out: &mut String) -> anyhow::Result<()> {
+    let train: Vec<TrainRow> = run.read()?;
+    let transfer: Vec<TransferRow> = run.read()?;
+    let seconds = |path: &str| {
+        mean(
+            train
+                .iter()
+                .filter(|r| r.path == path)
+                .map(|r| r.wall_ms)
+                .chain(transfer.iter().filter(|r| r.path == path).map(|r| r.wall_ms))
+                .map(|ms| ms / 1000.0),
+        )
+    };
+    let _ = writeln!(out, "| training data collection, full training | about 2 minutes | {} |", shown(seconds("full"), " s", 1));
+    let _ = writeln!(out, "| training data collection, transfer | seconds | {} |", shown(seconds("transfer"), " s", 1));
+    Ok(())
+}
+
+/// Cold against warm call time, and the prediction errors, from the
+/// accuracy and transfer stages' calls.
+fn call_rows(run: &RunDir, out: &mut String) -> anyhow::Result<()> {
+    let accuracy: Vec<AccuracyRow> = run.read()?;
+    let transfer: Vec<TransferAccuracyRow> = run.read()?;
+    let calls: Vec<(bool, f64)> = accuracy
+        .iter()
+        .filter(|r| r.status == 200)
+        .map(|r| (r.cold, r.actual_ms))
+        .chain(transfer.iter().map(|r| (r.cold, r.actual_ms)))
+        .collect();
+    let cold = mean(calls.iter().filter(|c| c.0).map(|c| c.1));
+    let warm = mean(calls.iter().filter(|c| !c.0).map(|c| c.1));
+    let _ = writeln!(out, "| call time, cold start (mean) | 822 ms | {} |", shown(cold, " ms", 1));
+    let _ = writeln!(out, "| call time, warm (mean) | 146 ms | {} |", shown(warm, " ms", 1));
+    let mut workers: Vec<&str> = accuracy.iter().map(|r| r.worker.as_str()).collect();
+    workers.sort_unstable();
+    workers.dedup();
+    for worker in workers {
+        let errors: Vec<f64> = accuracy
+            .iter()
+            .filter(|r| r.worker == worker && r.status == 200 && !r.cold && r.incremental == "off" && r.predicted_ms.is_finite())
+            .map(|r| 100.0 * (r.predicted_ms - r.actual_ms).abs() / r.actual_ms)
+            .collect();
+        let p95 = (!errors.is_empty()).then(|| Distribution::of(errors.iter().copied()).percentile(0.95));
+        let _ = writeln!(
+            out,
+            "| prediction error on {worker}, warm, incremental off: MAPE / p95 | not reported | {} / {} |",
+            shown(mean(errors.iter().copied()), "%", 1),
+            shown(p95, "%", 1)
+        );
+    }
+    Ok(())
+}
+
+/// Appends the table to `out`.
+pub fn table(run: &RunDir, out: &mut String) -> anyhow::Result<()> {
+    let _ = writeln!(out, "## Reproduction: the dissertation's numbers beside this run's\n");
+    let _ = writeln!(
+        out,
+        "The dissertation measured AWS Lambda and a Kubernetes cluster; this run's workers are the scenario's. \
+         Same quantity, same definition; the platforms differ, so agreement in kind matters more than in value.\n"
+    );
+    let _ = writeln!(out, "| quantity | dissertation | this run |\n|---|---|---|");
+    r2_rows(run, out)?;
+    training_rows(run, out)?;
+    call_rows(run, out)?;
+    let _ = writeln!(out, "| routing policies vs an isolated oracle | not reported | not measured: no oracle policy yet |");
+    out.push('\n');
+    Ok(())
+}
