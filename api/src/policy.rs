@@ -8,6 +8,9 @@ use serde::{Deserialize, Serialize};
 pub enum PolicyKind {
     /// Shortest predicted duration (the dissertation's rule, 3.4.2).
     Predicted,
+    /// Shortest predicted duration plus the wait behind the work this
+    /// orchestrator has in flight on the worker.
+    LeastExpectedCompletion,
     EdgeOnly,
     CloudOnly,
     RoundRobin,
@@ -16,13 +19,20 @@ pub enum PolicyKind {
 }
 
 impl PolicyKind {
-    pub const ALL: [PolicyKind; 5] =
-        [PolicyKind::Predicted, PolicyKind::EdgeOnly, PolicyKind::CloudOnly, PolicyKind::RoundRobin, PolicyKind::Random];
+    pub const ALL: [PolicyKind; 6] = [
+        PolicyKind::Predicted,
+        PolicyKind::LeastExpectedCompletion,
+        PolicyKind::EdgeOnly,
+        PolicyKind::CloudOnly,
+        PolicyKind::RoundRobin,
+        PolicyKind::Random,
+    ];
 
     /// The name used in configuration, headers and reports.
     pub fn as_str(self) -> &'static str {
         match self {
             PolicyKind::Predicted => "predicted",
+            PolicyKind::LeastExpectedCompletion => "least-expected-completion",
             PolicyKind::EdgeOnly => "edge-only",
             PolicyKind::CloudOnly => "cloud-only",
             PolicyKind::RoundRobin => "round-robin",

@@ -52,7 +52,13 @@ impl Setup {
         self.candidates.clear();
         self.candidates.extend((0..self.n).map(|i| {
             let worker = WorkerId(i as u16);
-            Candidate { worker, tier: self.tiers[i], predicted_ms: predict(slots.as_ref(), worker, input_size), usable: true }
+            Candidate {
+                worker,
+                tier: self.tiers[i],
+                predicted_ms: predict(slots.as_ref(), worker, input_size),
+                queued_ms: 0.0,
+                usable: true,
+            }
         }));
         routing::decide(Some(self.policies.get(None)), &self.candidates, &mut self.order);
         self.order[0].worker

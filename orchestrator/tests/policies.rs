@@ -2,7 +2,8 @@
 
 mod common;
 
-use common::{SQUARES, TestServer, edge_and_cloud};
+use common::{Gate, SQUARES, TestServer, edge_and_cloud, local_worker};
+use hetfaas::function::Tier;
 use hetfaas_api::{FunctionSpec, PolicyKind};
 
 async fn placements(server: &TestServer, policy: Option<PolicyKind>, n: usize) -> Vec<String> {
@@ -46,4 +47,37 @@ async fn a_function_runs_only_on_the_tiers_it_supports() {
     assert!(placements(&server, Some(PolicyKind::RoundRobin), 4).await.iter().all(|w| w == "cloud"));
     let refused = server.invoke("squares", "[1]", Some(PolicyKind::EdgeOnly)).await;
     assert_eq!(refused.status, 503, "{:?}", refused.json());
+}
+
+/// Sleeps 100 ms on an array; on a gate path, waits at the gate.
+const SLOW_OR_GATED: &str = "import os, time\ndef handler(event, context):\n    if isinstance(event, str):\n        \
+    with open(event + '.running', 'a') as f:\n            f.write('.')\n        \
+    while not os.path.exists(event):\n            time.sleep(0.005)\n        return event\n    time.sleep(0.1)\n    return len(event)\n";
+
+#[tokio::test]
+async fn least_expected_completion_routes_around_work_in_flight() {
+    // The edge (half a core: one call at a time) answers a lone call in
+    // ~102 ms, the cloud (15 ms away each way) in ~130 ms.
+    let server =
+        TestServer::start(vec![local_worker("edge", Tier::Edge, Some(0.5), 1.0), local_worker("cloud", Tier::Cloud, None, 15.0)]).await;
+    server.create("slow", SLOW_OR_GATED).await;
+    let lec = Some(PolicyKind::LeastExpectedCompletion);
+    assert_eq!(server.invoke("slow", "[1]", lec).await.placement.worker, "edge", "idle: the faster worker");
+
+    // One call held on the edge: ~100 ms of predicted work in flight there.
+    let gate = Gate::new();
+    let held = {
+        let (api, body) = (server.api.clone(), gate.json());
+        tokio::spawn(async move { api.invoke("slow", body, Some(PolicyKind::EdgeOnly)).await.unwrap().placement.worker })
+    };
+    gate.until_waiting(1).await;
+    let around = server.invoke("slow", "[1]", lec).await;
+    assert_eq!(around.status, 200);
+    assert_eq!(around.placement.worker, "cloud", "edge busy: ~200 ms expected there, ~130 on the cloud");
+    let (edge, cloud) = (around.placement.predicted_for("edge").unwrap(), around.placement.predicted_for("cloud").unwrap());
+    assert!(edge < cloud, "by service time alone (`predicted`) the edge would still win: {edge:.0} vs {cloud:.0} ms");
+
+    gate.open();
+    assert_eq!(held.await.unwrap(), "edge");
+    assert_eq!(server.invoke("slow", "[1]", lec).await.placement.worker, "edge", "its backlog given back, the edge wins again");
 }

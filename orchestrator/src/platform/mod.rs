@@ -134,6 +134,14 @@ pub trait Platform: Send + Sync + std::fmt::Debug {
     fn details(&self) -> serde_json::Value {
         serde_json::Value::Null
     }
+
+    /// How many calls the worker runs at once at the speed of a call alone
+    /// (the speed its predictions were learned at): the queue-aware policy
+    /// divides the work in flight on it by this. Unbounded by default, as
+    /// for platforms that scale out per request (Lambda, Knative).
+    fn parallelism(&self) -> f64 {
+        f64::INFINITY
+    }
 }
 
 /// The settings of one `[[workers]]` entry beyond its name and tier.

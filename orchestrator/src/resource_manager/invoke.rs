@@ -136,6 +136,7 @@ impl Orchestrator {
                 worker: w,
                 tier: inner.workers[w.index()].tier,
                 predicted_ms: predict(slots.as_ref(), w, request.input_size),
+                queued_ms: inner.workers[w.index()].queued_ms(),
                 usable: self.usable(w),
             })
             .collect();
@@ -151,7 +152,9 @@ impl Orchestrator {
             let worker = &inner.workers[candidate.worker.index()];
             let started_at_ms = now_ms();
             let start = Instant::now();
+            let in_flight = worker.in_flight(candidate.predicted_ms.unwrap_or(0.0));
             let outcome = worker.platform.invoke(&request.function, request.event.clone()).await;
+            drop(in_flight);
             let duration_ms = start.elapsed().as_secs_f64() * 1000.0;
             inner.metrics.observe(worker.id, duration_ms, &outcome);
             let client_gone = gone.0.load(Ordering::Relaxed);

@@ -20,7 +20,7 @@ mod training;
 
 use std::collections::{BTreeMap, HashSet};
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 pub use self::invoke::{Invocation, InvokeError, InvokeRequest};
@@ -48,11 +48,40 @@ pub struct Worker {
     healthy: AtomicBool,
     /// Set while its functions are being redeployed after an outage.
     recovering: AtomicBool,
+    /// The predicted work of the calls in flight on it, in µs: what this
+    /// orchestrator has sent and not yet had answered.
+    backlog_us: AtomicU64,
+}
+
+/// One call's share of a worker's backlog, given back when it ends.
+pub(crate) struct InFlight<'a> {
+    worker: &'a Worker,
+    us: u64,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.worker.backlog_us.fetch_sub(self.us, Ordering::Relaxed);
+    }
 }
 
 impl Worker {
     pub fn healthy(&self) -> bool {
         self.healthy.load(Ordering::Relaxed)
+    }
+
+    /// The time a new call would wait behind the work in flight, were that
+    /// work shared evenly over the calls the worker runs at once.
+    pub fn queued_ms(&self) -> f64 {
+        let parallelism = self.platform.parallelism();
+        if parallelism.is_infinite() { 0.0 } else { self.backlog_us.load(Ordering::Relaxed) as f64 / 1000.0 / parallelism }
+    }
+
+    /// Counts a call of `predicted_ms` in the backlog until the guard drops.
+    pub(crate) fn in_flight(&self, predicted_ms: f64) -> InFlight<'_> {
+        let us = (predicted_ms.max(0.0) * 1000.0) as u64;
+        self.backlog_us.fetch_add(us, Ordering::Relaxed);
+        InFlight { worker: self, us }
     }
 
     fn set_healthy(&self, healthy: bool) {
@@ -123,6 +152,7 @@ impl Orchestrator {
                 platform,
                 healthy: AtomicBool::new(true),
                 recovering: AtomicBool::new(false),
+                backlog_us: AtomicU64::new(0),
             });
         }
         for scope in CREDENTIAL_SCOPES {

@@ -7,6 +7,7 @@
 //! others: they are tried only when everything else has failed, so a
 //! saturated edge still serves when it is all there is.
 
+mod least_expected_completion;
 mod predicted;
 mod random;
 mod round_robin;
@@ -27,6 +28,10 @@ pub struct Candidate {
     pub tier: Tier,
     /// The learned duration for this input size, if a model exists.
     pub predicted_ms: Option<f64>,
+    /// How long a call sent now would wait behind the work already in
+    /// flight on the worker (its predicted durations over the worker's
+    /// parallelism); 0 for workers that scale out.
+    pub queued_ms: f64,
     /// Healthy and, on the edge, under the utilisation guard.
     pub usable: bool,
 }
@@ -43,6 +48,7 @@ pub trait Policy: Send + Sync + std::fmt::Debug {
 fn build(kind: PolicyKind, seed: u64) -> Arc<dyn Policy> {
     match kind {
         PolicyKind::Predicted => Arc::new(predicted::Predicted),
+        PolicyKind::LeastExpectedCompletion => Arc::new(least_expected_completion::LeastExpectedCompletion),
         PolicyKind::EdgeOnly => Arc::new(tier::SingleTier(Tier::Edge)),
         PolicyKind::CloudOnly => Arc::new(tier::SingleTier(Tier::Cloud)),
         PolicyKind::RoundRobin => Arc::new(round_robin::RoundRobin::default()),
@@ -82,6 +88,18 @@ impl Policies {
     }
 }
 
+/// Orders the candidates by an estimate, smallest first; candidates without
+/// one (no model) after those with, and ties and the rest edge first.
+fn by_estimate(candidates: &[Candidate], order: &mut Vec<Candidate>, estimate: impl Fn(&Candidate) -> Option<f64>) {
+    order.extend_from_slice(candidates);
+    order.sort_by(|a, b| match (estimate(a), estimate(b)) {
+        (Some(x), Some(y)) => x.total_cmp(&y).then_with(|| edge_first(a, b)),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => edge_first(a, b),
+    });
+}
+
 /// The documented order when nothing else decides: edge workers before
 /// cloud workers (use the cloud only when necessary, dissertation 3.1),
 /// then configuration order.
@@ -94,7 +112,7 @@ fn edge_first(a: &Candidate, b: &Candidate) -> std::cmp::Ordering {
 pub fn candidates(spec: &[(Tier, Option<f64>, bool)]) -> Vec<Candidate> {
     spec.iter()
         .enumerate()
-        .map(|(i, &(tier, predicted_ms, usable))| Candidate { worker: WorkerId(i as u16), tier, predicted_ms, usable })
+        .map(|(i, &(tier, predicted_ms, usable))| Candidate { worker: WorkerId(i as u16), tier, predicted_ms, queued_ms: 0.0, usable })
         .collect()
 }
 

@@ -2,7 +2,7 @@
 //! 3.4.2). Workers without a model for the function come after those with
 //! one, edge first; with no model at all this is the documented fallback.
 
-use super::{Candidate, Policy, PolicyKind, edge_first};
+use super::{Candidate, Policy, PolicyKind, by_estimate};
 
 #[derive(Debug)]
 pub struct Predicted;
@@ -13,13 +13,7 @@ impl Policy for Predicted {
     }
 
     fn rank(&self, candidates: &[Candidate], order: &mut Vec<Candidate>) {
-        order.extend_from_slice(candidates);
-        order.sort_by(|a, b| match (a.predicted_ms, b.predicted_ms) {
-            (Some(x), Some(y)) => x.total_cmp(&y).then_with(|| edge_first(a, b)),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => edge_first(a, b),
-        });
+        by_estimate(candidates, order, |c| c.predicted_ms);
     }
 }
 

@@ -61,6 +61,7 @@ pub struct LocalPlatform {
     cgroup_mode: String,
     sandbox_mode: String,
     max_instances: usize,
+    parallelism: f64,
     background: Vec<JoinHandle<()>>,
 }
 
@@ -111,6 +112,7 @@ impl LocalPlatform {
             cgroup_mode,
             sandbox_mode,
             max_instances: config.max_instances,
+            parallelism: parallelism(&config),
             background,
         })
     }
@@ -176,6 +178,20 @@ fn find_python(python: &Path) -> Option<PathBuf> {
     Some(real.unwrap_or(found))
 }
 
+/// Calls the worker runs at once at a lone call's speed: its cores over
+/// what one call may use (an instance's quota, and never more than one core
+/// for a single-threaded handler), at most one per instance. Half a core
+/// thus serves one call at a time; two cores with 0.5-core instances, four.
+fn parallelism(config: &LocalConfig) -> f64 {
+    let cores = config.cpu.unwrap_or_else(host_cores);
+    let per_call = config.instance_cpu.unwrap_or(1.0).min(cores).min(1.0);
+    (cores / per_call).min(config.max_instances as f64).max(1.0)
+}
+
+fn host_cores() -> f64 {
+    std::thread::available_parallelism().map_or(1.0, |n| n.get() as f64)
+}
+
 /// Reads the worker's cgroup counters every 250 ms into two atomics, so the
 /// router reads utilisation without a system call. CPU is averaged over the
 /// last second: over a single 250 ms sample a saturated quota read anywhere
@@ -185,7 +201,7 @@ async fn sample_utilisation(shared: Arc<Shared>, config: LocalConfig, out: Arc<[
     let Some(group) = shared.group.as_ref() else {
         return;
     };
-    let cores = config.cpu.unwrap_or_else(|| std::thread::available_parallelism().map_or(1.0, |n| n.get() as f64));
+    let cores = config.cpu.unwrap_or_else(host_cores);
     let capacity = config.memory_mb.map_or_else(physical_memory, |mb| mb * 1024 * 1024) as f64;
     let mut history = std::collections::VecDeque::from([(Instant::now(), group.cpu_usage_ns())]);
     let mut tick = tokio::time::interval(Duration::from_millis(250));
@@ -253,6 +269,10 @@ impl Platform for LocalPlatform {
         let reply_len = outcome.result.as_ref().map_or(256, Bytes::len);
         self.link.cross(reply_len).await;
         Ok(outcome)
+    }
+
+    fn parallelism(&self) -> f64 {
+        self.parallelism
     }
 
     fn utilisation(&self) -> Utilisation {
