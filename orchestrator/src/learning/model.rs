@@ -42,8 +42,9 @@ pub struct LearnerState {
     pub prior: Option<Prior>,
 }
 
-/// What a transfer source contributes: its sufficient statistics, weighted
-/// to `rows` rows and scaled to the new function's speed at transfer time.
+/// What a transfer source contributes: its own rows' sufficient statistics,
+/// weighted to `learning.transfer_prior_rows` rows and scaled to the new
+/// function's speed at transfer time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Prior {
     pub source: String,
