@@ -11,6 +11,8 @@
 //! the oracle then pins each request to the tier whose median was shortest.
 //! It knows service times exactly but nothing of load, so it bounds what
 //! routing by service time alone can do (exact with one worker per tier).
+//! A (function, size) with no warm, successful profiled call is placed by
+//! `predicted` instead.
 //! Writes `policies.csv`, one row per request sent (transport errors and
 //! timeouts are rows with status 0), and `oracle_profile.csv`.
 
