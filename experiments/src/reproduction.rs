@@ -14,6 +14,11 @@ fn mean(values: impl IntoIterator<Item = f64>) -> Option<f64> {
     (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
 }
 
+/// The distinct values of `values`, sorted.
+fn distinct<T: Ord>(values: impl IntoIterator<Item = T>) -> Vec<T> {
+    values.into_iter().collect::<std::collections::BTreeSet<T>>().into_iter().collect()
+}
+
 fn shown(value: Option<f64>, unit: &str, digits: usize) -> String {
     value.map_or_else(|| "not measured in this run".to_owned(), |v| format!("{v:.digits$}{unit}"))
 }
@@ -22,10 +27,7 @@ fn shown(value: Option<f64>, unit: &str, digits: usize) -> String {
 /// dissertation's sklearn `score` on its training data).
 fn r2_rows(run: &RunDir, out: &mut String) -> anyhow::Result<()> {
     let rows: Vec<RegressionRow> = run.read()?;
-    let mut workers: Vec<&str> = rows.iter().map(|r| r.worker.as_str()).collect();
-    workers.sort_unstable();
-    workers.dedup();
-    for worker in workers {
+    for worker in distinct(rows.iter().map(|r| r.worker.as_str())) {
         let r2 = mean(rows.iter().filter(|r| r.worker == worker && r.cleaning == "none").map(|r| r.r2));
         let _ = writeln!(out, "| training-fit R², {worker} (uncleaned rows) | AWS 0.61, Kubernetes 0.21 | {} |", shown(r2, "", 2));
     }
@@ -66,10 +68,7 @@ fn call_rows(run: &RunDir, out: &mut String) -> anyhow::Result<()> {
     let warm = mean(calls.iter().filter(|c| !c.0).map(|c| c.1));
     let _ = writeln!(out, "| call time, cold start (mean) | 822 ms | {} |", shown(cold, " ms", 1));
     let _ = writeln!(out, "| call time, warm (mean) | 146 ms | {} |", shown(warm, " ms", 1));
-    let mut workers: Vec<&str> = accuracy.iter().map(|r| r.worker.as_str()).collect();
-    workers.sort_unstable();
-    workers.dedup();
-    for worker in workers {
+    for worker in distinct(accuracy.iter().map(|r| r.worker.as_str())) {
         let errors: Vec<f64> = accuracy
             .iter()
             .filter(|r| r.worker == worker && r.status == 200 && !r.cold && r.incremental == "off" && r.predicted_ms.is_finite())
@@ -89,18 +88,13 @@ fn call_rows(run: &RunDir, out: &mut String) -> anyhow::Result<()> {
 /// Each policy's mean latency over the isolated oracle's, per load shape.
 fn oracle_rows(run: &RunDir, out: &mut String) -> anyhow::Result<()> {
     let rows: Vec<PolicyRow> = run.read()?;
-    let mut loads: Vec<&str> = rows.iter().map(|r| r.load.as_str()).collect();
-    loads.sort_unstable();
-    loads.dedup();
-    for load in loads {
+    for load in distinct(rows.iter().map(|r| r.load.as_str())) {
         let mean_of = |policy: Router| mean(rows.iter().filter(|r| r.load == load && r.policy == policy).map(|r| r.latency_ms));
         let Some(oracle) = mean_of(Router::Oracle) else {
             let _ = writeln!(out, "| policies vs the isolated oracle, {load} loop | not reported | not measured: no oracle in this run |");
             continue;
         };
-        let mut policies: Vec<Router> = rows.iter().map(|r| r.policy).filter(|&p| p != Router::Oracle).collect();
-        policies.sort_unstable();
-        policies.dedup();
+        let policies = distinct(rows.iter().map(|r| r.policy).filter(|&p| p != Router::Oracle));
         let ratios: Vec<String> = policies.iter().filter_map(|&p| Some(format!("{p} {:.2}×", mean_of(p)? / oracle))).collect();
         let _ = writeln!(out, "| mean latency over the isolated oracle's, {load} loop | not reported | {} |", ratios.join(", "));
     }

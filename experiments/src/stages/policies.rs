@@ -96,10 +96,7 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
         ctx.api.set_learning(Incremental::Off).await?;
     }
     let workloads = workloads(ctx);
-    let (oracle, profiled) = match p.policies.contains(&Router::Oracle) {
-        true => profile(ctx, &workloads).await?,
-        false => Default::default(),
-    };
+    let (oracle, profiled) = if p.policies.contains(&Router::Oracle) { profile(ctx, &workloads).await? } else { Default::default() };
     let mut rows = Vec::new();
     for repetition in 0..p.repetitions.max(1) {
         let mut order = p.policies.clone();
