@@ -74,6 +74,17 @@ pub enum TrainingPath {
     Transfer,
 }
 
+/// What a feature vector's CPU-time and memory features came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FeatureBasis {
+    /// Durations, and the CPU time and peak memory measured around calls.
+    DurationsAndProfile,
+    /// Durations alone: no worker returned a CPU/memory profile (an image
+    /// not built by hetfaas), so those two features are 0 for everyone.
+    DurationsOnly,
+}
+
 /// What training cost and produced; shown in `GET /functions/{name}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainingReport {
@@ -89,6 +100,9 @@ pub struct TrainingReport {
     /// The feature vector, when every worker ran the function.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub features: Option<Vec<f64>>,
+    /// What the features were measured from, when there are features.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feature_basis: Option<FeatureBasis>,
     /// What both similarity modes said.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub similarity: Option<Decision>,

@@ -44,7 +44,8 @@ pub use execution::Execution;
 pub use function::{FunctionSpec, InvalidFunction, State, Tier, validate_name};
 pub use headers::Placement;
 pub use learning::{
-    Decision, DistanceVerdict, Incremental, Line, ModelSummary, PaperVerdict, PriorSummary, SimilarityMode, TrainingPath, TrainingReport,
+    Decision, DistanceVerdict, FeatureBasis, Incremental, Line, ModelSummary, PaperVerdict, PriorSummary, SimilarityMode, TrainingPath,
+    TrainingReport,
 };
 pub use policy::PolicyKind;
 pub use view::{

@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use crate::results::{AccuracyRow, PolicyRow, RegressionRow, RunDir, TrainRow, TransferAccuracyRow, TransferRow};
+use crate::results::{AccuracyRow, ColdStartRow, PolicyRow, RegressionRow, RunDir, TrainRow, TransferRow};
 use crate::scenario::Router;
 use crate::stats::Distribution;
 
@@ -53,21 +53,16 @@ fn training_rows(run: &RunDir, out: &mut String) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Cold against warm call time, and the prediction errors, from the
-/// accuracy and transfer stages' calls.
+/// Cold against warm call time, from the cold-start bursts (same
+/// function, size and burst on both sides), and the prediction errors.
 fn call_rows(run: &RunDir, out: &mut String) -> anyhow::Result<()> {
     let accuracy: Vec<AccuracyRow> = run.read()?;
-    let transfer: Vec<TransferAccuracyRow> = run.read()?;
-    let calls: Vec<(bool, f64)> = accuracy
-        .iter()
-        .filter(|r| r.status == 200)
-        .map(|r| (r.cold, r.actual_ms))
-        .chain(transfer.iter().map(|r| (r.cold, r.actual_ms)))
-        .collect();
-    let cold = mean(calls.iter().filter(|c| c.0).map(|c| c.1));
-    let warm = mean(calls.iter().filter(|c| !c.0).map(|c| c.1));
-    let _ = writeln!(out, "| call time, cold start (mean) | 822 ms | {} |", shown(cold, " ms", 1));
-    let _ = writeln!(out, "| call time, warm (mean) | 146 ms | {} |", shown(warm, " ms", 1));
+    let bursts: Vec<ColdStartRow> = run.read()?;
+    let ok = bursts.iter().filter(|r| r.status == 200);
+    let cold: Vec<f64> = ok.clone().filter(|r| r.cold).map(|r| r.actual_ms).collect();
+    let warm = mean(ok.filter(|r| !r.cold).map(|r| r.actual_ms));
+    let _ = writeln!(out, "| call time, cold start (mean, {} calls) | 822 ms | {} |", cold.len(), shown(mean(cold), " ms", 1));
+    let _ = writeln!(out, "| call time, warm (mean, same bursts) | 146 ms | {} |", shown(warm, " ms", 1));
     for worker in distinct(accuracy.iter().map(|r| r.worker.as_str())) {
         let errors: Vec<f64> = accuracy
             .iter()

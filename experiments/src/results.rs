@@ -125,6 +125,25 @@ impl Table for AccuracyRow {
     const FILE: &'static str = "accuracy.csv";
 }
 
+/// `cold_starts.csv`: one call of a burst made to start instances.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ColdStartRow {
+    pub function: String,
+    pub worker: String,
+    /// Simultaneous calls in its burst.
+    pub burst: usize,
+    pub input_size: u64,
+    /// As the platform reported it: a new instance started for this call.
+    pub cold: bool,
+    pub status: u16,
+    pub actual_ms: f64,
+    pub latency_ms: f64,
+}
+
+impl Table for ColdStartRow {
+    const FILE: &'static str = "cold_starts.csv";
+}
+
 /// `transfer.csv`: what one arm of a transfer pair cost.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TransferRow {

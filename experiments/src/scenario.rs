@@ -172,8 +172,16 @@ pub struct Accuracy {
     /// Functions measured.
     #[serde(default = "default_charted")]
     pub functions: usize,
+    /// Bursts of simultaneous calls (2, 3, ... at once) per function and
+    /// tier, at the smallest seen size, to measure cold starts. Keep it
+    /// under a worker's `max_instances`, or calls wait instead of starting.
+    #[serde(default = "default_cold_bursts")]
+    pub cold_bursts: usize,
 }
 
+fn default_cold_bursts() -> usize {
+    3
+}
 fn default_seen() -> Vec<u64> {
     vec![10, 50, 500, 1000]
 }

@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 use hetfaas_experiments::results::{RunDir, trained_sizes};
 use hetfaas_experiments::runner::{RunOptions, render, run};
 
-const STAGE_FILES: [&str; 12] = [
+const STAGE_FILES: [&str; 13] = [
     "import.csv",
+    "cold_starts.csv",
     "train.csv",
     "cleaning.csv",
     "regression.csv",
@@ -137,6 +138,12 @@ fn labels_are_facts(run: &RunDir) {
     for kind in ["seen", "unseen"] {
         assert!(accuracy.iter().any(|r| r["kind"] == kind), "accuracy.csv has {kind} rows");
     }
+    // Bursts of 2, 3 and 4 calls on each tier: the platform must have had
+    // to start an instance for some of them, and said so.
+    let bursts = table(&run.path("cold_starts.csv"));
+    for worker in ["edge", "cloud"] {
+        assert!(bursts.iter().any(|r| r["worker"] == worker && r["cold"] == "true"), "a cold call on {worker}: {bursts:?}");
+    }
 }
 
 /// Checks the oracle against its profile: each of its requests went to the
@@ -224,6 +231,8 @@ async fn the_ci_scenario_produces_rows_figures_and_a_report_and_repeats_for_its_
         assert!(report.contains(heading), "report.md has {heading}:\n{report}");
     }
     assert!(report.contains("| predicted |") && report.contains("| edge | seen |"), "{report}");
+    let cold = report.lines().find(|l| l.starts_with("| call time, cold start")).expect("the reproduction table has cold starts");
+    assert!(!cold.contains("not measured"), "{cold}");
 
     let redrawn = out.path().join("redrawn");
     render(&RunDir::open(&first.dir).unwrap(), &redrawn).unwrap();

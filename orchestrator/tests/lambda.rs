@@ -28,14 +28,18 @@ fn spec(name: &str) -> FunctionSpec {
     FunctionSpec { example_inputs: vec![json!({ "n": 1 })], ..FunctionSpec::new(name, HANDLER) }
 }
 
-fn platform(endpoint: Option<String>, profile: Option<String>, image: &str) -> LambdaPlatform {
+fn lambda_config(endpoint: Option<String>, profile: Option<String>, image: &str) -> LambdaConfig {
     let mut config: LambdaConfig = toml::from_str(&format!("image = {image:?}\nregion = \"eu-west-2\"")).unwrap();
     config.endpoint_url = endpoint;
     config.profile = profile;
     if config.endpoint_url.is_some() {
         config.role_arn = Some("arn:aws:iam::000000000000:role/unused".into());
     }
-    LambdaPlatform::new("cloud", config).unwrap()
+    config
+}
+
+fn platform(endpoint: Option<String>, profile: Option<String>, image: &str) -> LambdaPlatform {
+    LambdaPlatform::new("cloud", lambda_config(endpoint, profile, image)).unwrap()
 }
 
 async fn deploy_on_node(node: &Node, name: &str) {
@@ -79,6 +83,28 @@ async fn invokes_through_the_lambda_api_and_maps_every_answer() {
     node.shutdown().await;
     let gone = lambda.invoke("doubler", Bytes::from_static(br#"{"n": 1}"#)).await.unwrap_err();
     assert!(matches!(gone, PlatformError::Unreachable { .. }), "{gone}");
+}
+
+/// `function_prefix` + name must fit Lambda's 64 characters: refused at
+/// create with a 400 that says the room left, and nothing is stored. The
+/// check needs no AWS: the endpoint here answers nothing.
+#[tokio::test]
+async fn a_name_too_long_for_lambda_with_its_prefix_is_refused_at_create() {
+    let config = lambda_config(Some("http://127.0.0.1:1".into()), None, "unused");
+    let worker = hetfaas::config::WorkerConfig {
+        name: "cloud".into(),
+        tier: hetfaas::function::Tier::Cloud,
+        platform: hetfaas::platform::PlatformConfig::Lambda(config),
+    };
+    let server = common::TestServer::start(vec![worker]).await;
+    let long = FunctionSpec { edge_supported: false, ..spec(&"a".repeat(63)) };
+    let refused = server.api.create(&long).await.unwrap_err();
+    assert_eq!(refused.status().map(|s| s.as_u16()), Some(400), "{refused}");
+    let message = refused.to_string();
+    assert!(message.contains("hetfaas-") && message.contains("64") && message.contains("at most 56"), "{message}");
+    assert!(server.api.functions().await.unwrap().is_empty(), "nothing was stored");
+    let fits = FunctionSpec { edge_supported: false, ..spec(&"a".repeat(56)) };
+    assert_eq!(server.api.create(&fits).await.unwrap().name.len(), 56, "64 characters with the prefix are accepted");
 }
 
 #[tokio::test]

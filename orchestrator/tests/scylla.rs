@@ -83,4 +83,7 @@ async fn every_entity_round_trips_on_a_real_cluster() {
     assert!(store.delete_function(&name).await.unwrap());
     assert!(store.executions(&name, None).await.unwrap().is_empty());
     assert!(!store.models().await.unwrap().iter().any(|m| m.function == name));
+    // A deploy that finishes after the delete must not write it back.
+    store.update_function(&function).await.unwrap();
+    assert!(!store.functions().await.unwrap().iter().any(|f| f.spec.name == name), "the delete wins");
 }

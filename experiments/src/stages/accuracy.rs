@@ -10,7 +10,8 @@
 //! and the run stops if a size the scenario calls seen was never trained on
 //! or one it calls unseen was. The incremental-on pass uses fresh unseen
 //! sizes (`unseen_incremental`) so that none of its unseen calls is at a
-//! size the off pass already stored. Writes `accuracy.csv`.
+//! size the off pass already stored. Writes `accuracy.csv`; then measures
+//! cold starts (`cold_starts.rs`).
 
 use std::collections::BTreeMap;
 
@@ -123,7 +124,8 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
         }
     }
     ctx.api.set_learning(ctx.scenario.orchestrator.learning.incremental).await?;
-    ctx.run.write(&rows)
+    ctx.run.write(&rows)?;
+    super::cold_starts::run(ctx, &tier_policies(ctx)).await
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 
 pub mod accuracy;
 pub mod cleaning;
+pub mod cold_starts;
 pub mod import;
 pub mod overhead;
 pub mod policies;

@@ -72,7 +72,9 @@ impl From<CreateError> for ApiError {
     fn from(e: CreateError) -> ApiError {
         let message = e.to_string();
         match e {
-            CreateError::Invalid(_) | CreateError::NoWorker(_) => ApiError::new(StatusCode::BAD_REQUEST, "invalid_function", message),
+            CreateError::Invalid(_) | CreateError::NoWorker(_) | CreateError::Refused { .. } => {
+                ApiError::new(StatusCode::BAD_REQUEST, "invalid_function", message)
+            }
             CreateError::Exists(_) => ApiError::new(StatusCode::CONFLICT, "function_exists", message),
             CreateError::Store(_) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "store_error", message),
         }

@@ -11,6 +11,10 @@
 //! shapes alike. CPU time per call is read the same way at size 1000, from
 //! every worker's calls (CPU time does not depend on where it ran).
 //!
+//! A platform that measures no profile (Lambda or Knative running an image
+//! not built by hetfaas) still gets a vector: its durations, with the CPU
+//! and memory features 0, and its basis says so.
+//!
 //! Every feature is taken as `ln(1 + value)`: durations of different
 //! functions span orders of magnitude, and a cost *shape* (constant, linear,
 //! quadratic) is a difference of logs, not of milliseconds.
@@ -19,6 +23,8 @@ use linfa::Dataset;
 use linfa::traits::Fit as _;
 use linfa_linear::LinearRegression;
 use ndarray::{Array1, Array2};
+
+use hetfaas_api::FeatureBasis;
 
 use crate::store::Execution;
 
@@ -33,7 +39,7 @@ pub fn dimensions(workers: usize) -> usize {
 
 /// The feature vector from a function's successful warm executions, or
 /// `None` if some worker has fewer than three distinct sizes to fit.
-pub fn features(rows: &[Execution], workers: &[String]) -> Option<Vec<f64>> {
+pub fn features(rows: &[Execution], workers: &[String]) -> Option<(Vec<f64>, FeatureBasis)> {
     let usable: Vec<&Execution> = rows.iter().filter(|r| r.learnable()).collect();
     let mut features = Vec::with_capacity(dimensions(workers.len()));
     for worker in workers {
@@ -42,11 +48,15 @@ pub fn features(rows: &[Execution], workers: &[String]) -> Option<Vec<f64>> {
         features.extend(FEATURE_SIZES.iter().map(|&s| curve.at(s as f64).ln_1p()));
     }
     let cpu: Vec<(f64, f64)> = usable.iter().filter_map(|r| Some((r.input_size as f64, r.cpu_ms?))).collect();
+    let peak_kb = usable.iter().filter_map(|r| r.maxrss_kb).max();
+    if cpu.is_empty() && peak_kb.is_none() {
+        features.extend([0.0, 0.0]);
+        return Some((features, FeatureBasis::DurationsOnly));
+    }
     let largest = FEATURE_SIZES[FEATURE_SIZES.len() - 1] as f64;
     features.push(Quadratic::fit(&cpu)?.at(largest).ln_1p());
-    let peak_kb = usable.iter().filter_map(|r| r.maxrss_kb).max()?;
-    features.push((peak_kb as f64 / 1024.0).ln_1p());
-    Some(features)
+    features.push((peak_kb? as f64 / 1024.0).ln_1p());
+    Some((features, FeatureBasis::DurationsAndProfile))
 }
 
 /// `y = a + b·u + c·u²` with `u = x / 1000`, never read below the smallest
@@ -99,7 +109,8 @@ mod tests {
         let mut rows: Vec<_> = sizes.iter().map(|&s| row("edge", s, 2.0 + 0.01 * s as f64)).collect();
         rows.extend(sizes.iter().map(|&s| row("cloud", s, 20.0 + (s * s) as f64 / 1e4)));
         rows[3].duration_ms += 0.5;
-        let f = features(&rows, &workers).unwrap();
+        let (f, basis) = features(&rows, &workers).unwrap();
+        assert_eq!(basis, FeatureBasis::DurationsAndProfile);
         assert_eq!(f.len(), dimensions(2), "six durations per worker, CPU time, memory");
         let close = |got: f64, want: f64| (got.exp_m1() - want).abs() / want < 0.05;
         assert!(close(f[5], 12.0), "edge at 1000: {}", f[5].exp_m1());
@@ -108,5 +119,19 @@ mod tests {
         assert_eq!(f[13], 10.0f64.ln_1p(), "peak memory in MB");
         rows.retain(|r| r.worker != "cloud" || r.input_size < 200);
         assert_eq!(features(&rows, &workers), None, "two sizes are too few to fit a curve");
+    }
+
+    #[test]
+    fn a_platform_without_profiles_still_gives_a_vector_of_durations() {
+        let workers = vec!["cloud".to_string()];
+        let rows: Vec<_> = [1u64, 100, 500, 1000]
+            .iter()
+            .map(|&s| Execution { cpu_ms: None, maxrss_kb: None, ..row("cloud", s, 5.0 + 0.02 * s as f64) })
+            .collect();
+        let (f, basis) = features(&rows, &workers).expect("durations are enough");
+        assert_eq!(basis, FeatureBasis::DurationsOnly);
+        assert_eq!(f.len(), dimensions(1), "comparable with every other vector of this worker set");
+        assert!((f[5].exp_m1() - 25.0).abs() < 1.0, "cloud at 1000: {}", f[5].exp_m1());
+        assert_eq!(&f[6..], &[0.0, 0.0], "CPU time and memory were not measured");
     }
 }

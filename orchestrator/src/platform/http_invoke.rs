@@ -45,9 +45,10 @@ pub async fn post(
     let cold = header(COLD).is_some_and(|v| v == "true");
     let profile = header(PROFILE).and_then(|v| serde_json::from_str::<CallProfile>(&v).ok());
     let body = response.bytes().await.map_err(unreachable)?;
-    let result = match header(FUNCTION_ERROR) {
-        None => Ok(body),
-        Some(_) => Err(lambda_wire::function_error(&body, header(ERROR_KIND).as_deref())),
-    };
-    Ok(InvokeOutcome { result, cold, profile })
+    if let Some(kind) = header(FUNCTION_ERROR).map(|_| header(ERROR_KIND)) {
+        return Ok(InvokeOutcome { result: Err(lambda_wire::function_error(&body, kind.as_deref())), cold, profile });
+    }
+    // A node says it in headers; a hetfaas image (Knative) in an envelope.
+    let opened = lambda_wire::open_envelope(body);
+    Ok(InvokeOutcome { result: Ok(opened.body), cold: cold || opened.cold == Some(true), profile: profile.or(opened.profile) })
 }

@@ -25,6 +25,9 @@ pub struct BuildConfig {
     /// Region of an ECR registry, when it cannot be read from the host name.
     #[serde(default)]
     pub ecr_region: Option<String>,
+    /// Any ECR-API endpoint instead of AWS's (moto, LocalStack).
+    #[serde(default)]
+    pub ecr_endpoint_url: Option<String>,
     /// The Docker engine to build with (`unix:///run/docker.sock`,
     /// `tcp://host:2375`); by default `DOCKER_HOST`, else the local socket.
     #[serde(default)]

@@ -8,12 +8,17 @@
 //! `{errorType, errorMessage, stackTrace}`; a `hetfaas node` adds which
 //! kind of error it was, whether the instance was cold, and the call's
 //! CPU/memory profile in `x-hetfaas-*` headers (named in `hetfaas-api`).
+//!
+//! A function image built by hetfaas (`platform/image`) cannot set headers
+//! on Lambda, so its wrapper returns an envelope instead: the handler's
+//! result beside what the wrapper measured. [`open_envelope`] takes it
+//! apart; any other answer passes through untouched.
 
 use serde::{Deserialize, Serialize};
 
 pub use hetfaas_api::headers::{COLD, ERROR_KIND, PROFILE};
 
-use crate::platform::{FunctionError, FunctionErrorKind, Utilisation};
+use crate::platform::{CallProfile, FunctionError, FunctionErrorKind, Utilisation};
 
 /// Set, as in Lambda, when the body is the handler's error, not its result.
 pub const FUNCTION_ERROR: &str = "x-amz-function-error";
@@ -60,6 +65,38 @@ fn error_kind(error_type: &str, message: &str) -> FunctionErrorKind {
     }
 }
 
+/// The key that marks an answer as a hetfaas image's envelope.
+pub const ENVELOPE: &str = "__hetfaas_envelope__";
+
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(rename = "__hetfaas_envelope__")]
+    _version: u32,
+    #[serde(borrow)]
+    result: &'a serde_json::value::RawValue,
+    profile: CallProfile,
+    cold: bool,
+}
+
+/// What a hetfaas image's wrapper measured around one call.
+#[derive(Debug, PartialEq)]
+pub struct Opened {
+    pub body: bytes::Bytes,
+    pub profile: Option<CallProfile>,
+    /// `None` when the answer was not an envelope: the platform did not say.
+    pub cold: Option<bool>,
+}
+
+/// The handler's own result and the wrapper's measurements, or `body` as it
+/// is when it is not an envelope. The result's bytes are kept as written.
+pub fn open_envelope(body: bytes::Bytes) -> Opened {
+    let marked = body.trim_ascii_start().starts_with(format!("{{\"{ENVELOPE}\"").as_bytes());
+    match marked.then(|| serde_json::from_slice::<Envelope>(&body).ok()).flatten() {
+        Some(e) => Opened { body: bytes::Bytes::copy_from_slice(e.result.get().as_bytes()), profile: Some(e.profile), cold: Some(e.cold) },
+        None => Opened { body, profile: None, cold: None },
+    }
+}
+
 /// The body of a `hetfaas node`'s `GET /healthz`.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct NodeHealth {
@@ -84,5 +121,18 @@ mod tests {
         let raised = function_error(&body("ValueError", "bad"), None);
         assert_eq!((raised.kind, raised.error_type.as_str(), raised.message.as_str()), (FunctionErrorKind::Raised, "ValueError", "bad"));
         assert_eq!(function_error(&body("ValueError", ""), Some("out_of_memory")).kind, FunctionErrorKind::OutOfMemory);
+    }
+
+    #[test]
+    fn an_envelope_is_opened_and_any_other_answer_left_alone() {
+        let envelope =
+            br#"{"__hetfaas_envelope__": 1, "result": {"b": 1, "a": [2]}, "profile": {"cpu_ms": 2.5, "maxrss_kb": 9000}, "cold": true}"#;
+        let opened = open_envelope(bytes::Bytes::from_static(envelope));
+        assert_eq!(&opened.body[..], br#"{"b": 1, "a": [2]}"#, "the result's bytes, key order and spacing kept");
+        assert_eq!((opened.profile, opened.cold), (Some(CallProfile { cpu_ms: 2.5, maxrss_kb: 9000 }), Some(true)));
+        for plain in [&br#"{"result": 1}"#[..], b"[1, 2]", b"\"__hetfaas_envelope__\"", br#"{"__hetfaas_envelope__": 1}"#] {
+            let opened = open_envelope(bytes::Bytes::copy_from_slice(plain));
+            assert_eq!((&opened.body[..], opened.profile, opened.cold), (plain, None, None), "{}", String::from_utf8_lossy(plain));
+        }
     }
 }

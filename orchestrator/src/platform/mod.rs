@@ -107,6 +107,13 @@ pub use hetfaas_api::Utilisation;
 
 #[async_trait]
 pub trait Platform: Send + Sync + std::fmt::Debug {
+    /// Whether this worker can take `spec` at all (a limit of the platform
+    /// the spec's own checks cannot know, such as a name prefix); asked at
+    /// create, so a refusal is a 400 and nothing is stored.
+    fn accepts(&self, _spec: &FunctionSpec) -> Result<(), String> {
+        Ok(())
+    }
+
     /// Makes `spec` invocable on this worker; returns once it is.
     async fn deploy(&self, spec: &FunctionSpec) -> Result<(), DeployError>;
 

@@ -26,6 +26,8 @@ pub enum CreateError {
     Exists(String),
     #[error("no configured worker can run function {0:?}: its supported tiers have no workers")]
     NoWorker(String),
+    #[error("worker {worker} cannot take function {function:?}: {reason}")]
+    Refused { worker: String, function: String, reason: String },
     #[error("store: {0}")]
     Store(StoreError),
 }
@@ -41,6 +43,13 @@ impl Orchestrator {
         let workers = self.supporting_workers(&spec);
         if workers.is_empty() {
             return Err(CreateError::NoWorker(spec.name));
+        }
+        for worker in workers.iter().map(|w| &self.inner.workers[w.index()]) {
+            worker.platform.accepts(&spec).map_err(|reason| CreateError::Refused {
+                worker: worker.name.clone(),
+                function: spec.name.clone(),
+                reason,
+            })?;
         }
         let stored = StoredFunction { spec: spec.clone(), state: FunctionState::Deploying, created_at_ms: now_ms(), training: None };
         self.inner.store.insert_function(&stored).await.map_err(|e| match e {

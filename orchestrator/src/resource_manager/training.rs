@@ -22,7 +22,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use hetfaas_api::seed::stable_hash;
-use hetfaas_api::{Cluster, FunctionView, TrainingPath, TrainingReport, TransferOutcome};
+use hetfaas_api::{Cluster, FeatureBasis, FunctionView, TrainingPath, TrainingReport, TransferOutcome};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -76,7 +76,7 @@ impl Orchestrator {
             tally += self.run_on_every_worker(entry, sizes, &mut rng).await;
         }
         self.inner.recorder.flush().await;
-        let features = self.features_of(entry).await;
+        let (features, feature_basis) = self.features_of(entry).await.unzip();
         let code = &entry.spec.source_code;
         let similarity = features.as_ref().map(|f| self.inner.catalog.decide(name, code, f, &self.inner.learning.similarity));
         let chosen = entry.spec.transfer_from.clone().filter(|s| features.is_some() && self.inner.catalog.can_source(s, code));
@@ -107,6 +107,7 @@ impl Orchestrator {
             wall_ms: start.elapsed().as_secs_f64() * 1000.0,
             cluster,
             features,
+            feature_basis,
             similarity,
             trained_sizes: tally
                 .trained
@@ -118,7 +119,7 @@ impl Orchestrator {
 
     /// The function's feature vector from its stored executions; only for
     /// functions every worker runs, so that all vectors are comparable.
-    async fn features_of(&self, entry: &FunctionEntry) -> Option<Vec<f64>> {
+    async fn features_of(&self, entry: &FunctionEntry) -> Option<(Vec<f64>, FeatureBasis)> {
         if entry.workers.len() != self.inner.workers.len() {
             return None;
         }
@@ -143,7 +144,7 @@ impl Orchestrator {
     pub async fn transfer(&self, function: &str) -> Option<Result<TransferOutcome, StoreError>> {
         let entry = self.inner.registry.get(function)?;
         self.inner.recorder.flush().await;
-        let features = self.features_of(&entry).await;
+        let features = self.features_of(&entry).await.map(|(f, _)| f);
         let code = &entry.spec.source_code;
         let decision = features.as_ref().map(|f| self.inner.catalog.decide(function, code, f, &self.inner.learning.similarity));
         if let Some(source) = decision.as_ref().and_then(|d| d.source.as_deref()) {

@@ -93,7 +93,8 @@ pub enum StoreError {
 pub trait Store: Send + Sync + std::fmt::Debug {
     /// Adds a new function; fails with [`StoreError::AlreadyExists`].
     async fn insert_function(&self, function: &StoredFunction) -> Result<(), StoreError>;
-    /// Replaces a function's stored state and training information.
+    /// Replaces a function's stored state and training information; a
+    /// function no longer stored (deleted meanwhile) stays deleted.
     async fn update_function(&self, function: &StoredFunction) -> Result<(), StoreError>;
     async fn functions(&self) -> Result<Vec<StoredFunction>, StoreError>;
     /// Deletes a function with its executions and models; false if absent.

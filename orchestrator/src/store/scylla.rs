@@ -214,8 +214,11 @@ impl Store for ScyllaStore {
         }
     }
 
+    /// Applied only if the function still exists (a lightweight
+    /// transaction): a delete that raced a deploy wins.
     async fn update_function(&self, function: &StoredFunction) -> Result<(), StoreError> {
-        self.run(&self.s.update_function, function_values(function)?).await
+        let (name, spec, state, _, training) = function_values(function)?;
+        self.run(&self.s.update_function, (spec, state, training, name)).await
     }
 
     async fn functions(&self) -> Result<Vec<StoredFunction>, StoreError> {

@@ -32,10 +32,14 @@ impl Registry {
     }
 
     /// Docker credentials for this registry, creating the repository if
-    /// it does not exist yet.
-    pub async fn login(&self, stored: Option<&BTreeMap<String, String>>) -> Result<DockerCredentials, String> {
+    /// it does not exist yet; `endpoint` replaces AWS's ECR endpoint.
+    pub async fn login(&self, stored: Option<&BTreeMap<String, String>>, endpoint: Option<&str>) -> Result<DockerCredentials, String> {
         let shared = sdk_config(Some(&self.region), None, stored.and_then(stored_credentials)).await;
-        let ecr = aws_sdk_ecr::Client::new(&shared);
+        let mut config = aws_sdk_ecr::config::Builder::from(&shared);
+        if let Some(url) = endpoint {
+            config = config.endpoint_url(url);
+        }
+        let ecr = aws_sdk_ecr::Client::from_conf(config.build());
         let exists = ecr.describe_repositories().repository_names(&self.repository).send().await;
         match exists {
             Ok(_) => {}

@@ -3,12 +3,14 @@
 //! registry (dissertation 4.1 and 4.2.3). The `lambda` and `knative`
 //! platforms use it when their `build` table is set.
 //!
-//! The context is two files: `main.py` (the function's code) and a
-//! Dockerfile from the AWS Lambda Python base image whose `CMD` names
-//! `main.handler`. Lambda and a Knative service built from the same image
-//! then run exactly the same code.
+//! The context is three files: `main.py` (the function's code),
+//! `hetfaas_entry.py` (a wrapper that measures each call and answers in an
+//! envelope the orchestrator opens), and a Dockerfile from the AWS Lambda
+//! Python base image whose `CMD` names `hetfaas_entry.handler`. Lambda and
+//! a Knative service built from the same image then run exactly the same
+//! code, and both report CPU time, memory and cold starts.
 
-mod ecr;
+pub mod ecr;
 
 use std::collections::BTreeMap;
 use std::sync::RwLock;
@@ -71,7 +73,7 @@ impl ImageBuilder {
         let credentials = match ecr::Registry::parse(repository, self.config.ecr_region.as_deref()) {
             Some(registry) => {
                 let stored = self.aws_credentials.read().expect("credentials lock poisoned").clone();
-                Some(registry.login(stored.as_ref()).await?)
+                Some(registry.login(stored.as_ref(), self.config.ecr_endpoint_url.as_deref()).await?)
             }
             None => None::<DockerCredentials>,
         };
@@ -107,15 +109,24 @@ fn split_tag(image: &str) -> (&str, &str) {
     }
 }
 
+/// The wrapper every image runs the function through.
+pub const ENTRY: &str = include_str!("hetfaas_entry.py");
+
 /// The Dockerfile of every function image.
 pub fn dockerfile(base_image: &str) -> String {
-    format!("FROM {base_image}\nCOPY main.py ${{LAMBDA_TASK_ROOT}}/main.py\nCMD [\"main.handler\"]\n")
+    format!("FROM {base_image}\nCOPY main.py hetfaas_entry.py ${{LAMBDA_TASK_ROOT}}/\nCMD [\"hetfaas_entry.handler\"]\n")
 }
 
-/// The build context as a tar archive: `Dockerfile` and `main.py`.
+/// The build context as a tar archive: `Dockerfile`, `main.py` and the
+/// wrapper.
 pub fn build_context(spec: &FunctionSpec, base_image: &str) -> std::io::Result<Vec<u8>> {
     let mut archive = tar::Builder::new(Vec::new());
-    for (path, content) in [("Dockerfile", dockerfile(base_image).into_bytes()), ("main.py", spec.source_code.clone().into_bytes())] {
+    let files = [
+        ("Dockerfile", dockerfile(base_image).into_bytes()),
+        ("main.py", spec.source_code.clone().into_bytes()),
+        ("hetfaas_entry.py", ENTRY.as_bytes().to_vec()),
+    ];
+    for (path, content) in files {
         let mut header = tar::Header::new_gnu();
         header.set_size(content.len() as u64);
         header.set_mode(0o644);
@@ -146,10 +157,39 @@ mod tests {
             entry.read_to_string(&mut text).unwrap();
             entries.insert(entry.path().unwrap().display().to_string(), text);
         }
-        assert_eq!(entries.keys().collect::<Vec<_>>(), ["Dockerfile", "main.py"]);
+        assert_eq!(entries.keys().collect::<Vec<_>>(), ["Dockerfile", "hetfaas_entry.py", "main.py"]);
         assert_eq!(entries["main.py"], spec.source_code);
+        assert_eq!(entries["hetfaas_entry.py"], ENTRY);
         let lines: Vec<&str> = entries["Dockerfile"].lines().collect();
-        assert_eq!(lines, ["FROM public.ecr.aws/lambda/python:3.12", "COPY main.py ${LAMBDA_TASK_ROOT}/main.py", "CMD [\"main.handler\"]"]);
+        assert_eq!(
+            lines,
+            [
+                "FROM public.ecr.aws/lambda/python:3.12",
+                "COPY main.py hetfaas_entry.py ${LAMBDA_TASK_ROOT}/",
+                "CMD [\"hetfaas_entry.handler\"]"
+            ]
+        );
+    }
+
+    /// The wrapper run by a real Python, as the Lambda runtime would call
+    /// it (it serialises the answer with `json.dumps`), read back by the
+    /// orchestrator's side: the handler's result and a real measurement.
+    #[test]
+    fn the_wrapper_answers_with_an_envelope_the_orchestrator_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("main.py"), "def handler(event, context):\n    return {'sum': sum(range(event['n']))}\n").unwrap();
+        std::fs::write(dir.path().join("hetfaas_entry.py"), ENTRY).unwrap();
+        let script = "import json, hetfaas_entry\nfor n in (10, 3000000):\n    print(json.dumps(hetfaas_entry.handler({'n': n}, None)))\n";
+        let output = std::process::Command::new("python3").arg("-c").arg(script).current_dir(dir.path()).output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let lines: Vec<&[u8]> = output.stdout.split(|&b| b == b'\n').filter(|l| !l.is_empty()).collect();
+        let first = crate::platform::lambda_wire::open_envelope(bytes::Bytes::copy_from_slice(lines[0]));
+        let second = crate::platform::lambda_wire::open_envelope(bytes::Bytes::copy_from_slice(lines[1]));
+        assert_eq!(&first.body[..], br#"{"sum": 45}"#);
+        assert_eq!((first.cold, second.cold), (Some(true), Some(false)), "only the instance's first call is cold");
+        let (small, large) = (first.profile.unwrap(), second.profile.unwrap());
+        assert!(large.cpu_ms > small.cpu_ms, "summing 3,000,000 numbers costs more CPU than 10: {small:?} {large:?}");
+        assert!(large.maxrss_kb > 1000, "a Python process's peak memory, in KiB: {large:?}");
     }
 
     #[test]

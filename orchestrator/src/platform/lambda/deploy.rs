@@ -45,17 +45,16 @@ pub fn create_request(
         .description(format!("hetfaas function {}", spec.name))
 }
 
-/// Sends `request`; a function that already exists gets the new image.
-pub async fn create_or_update(client: &Client, request: CreateFunctionFluentBuilder, image: &str) -> Result<(), String> {
+/// Sends `request`; a function that already exists is brought to it: the
+/// image and architecture, then (once Lambda has applied those) memory,
+/// timeout, role and description. Waits at most `limit` in between.
+pub async fn create_or_update(client: &Client, request: CreateFunctionFluentBuilder, limit: Duration) -> Result<(), String> {
     let started = Instant::now();
     loop {
         match request.clone().send().await {
             Ok(_) => return Ok(()),
             Err(e) => match e.as_service_error() {
-                Some(CreateFunctionError::ResourceConflictException(_)) => {
-                    let name = request.get_function_name().clone().unwrap_or_default();
-                    return update_image(client, &name, image).await;
-                }
+                Some(CreateFunctionError::ResourceConflictException(_)) => return update(client, &request, limit).await,
                 Some(CreateFunctionError::InvalidParameterValueException(p))
                     if p.message().is_some_and(|m| m.contains("cannot be assumed")) && started.elapsed() < ROLE_PROPAGATION =>
                 {
@@ -67,15 +66,30 @@ pub async fn create_or_update(client: &Client, request: CreateFunctionFluentBuil
     }
 }
 
-async fn update_image(client: &Client, name: &str, image: &str) -> Result<(), String> {
+/// Lambda refuses a second update while one is in progress, hence the wait
+/// between the code and the configuration.
+async fn update(client: &Client, request: &CreateFunctionFluentBuilder, limit: Duration) -> Result<(), String> {
+    let name = request.get_function_name().clone().unwrap_or_default();
     client
         .update_function_code()
-        .function_name(name)
-        .image_uri(image)
+        .function_name(&name)
+        .set_image_uri(request.get_code().as_ref().and_then(|c| c.image_uri()).map(str::to_owned))
+        .set_architectures(request.get_architectures().clone())
+        .send()
+        .await
+        .map_err(|e| format!("UpdateFunctionCode failed: {}", DisplayErrorContext(e)))?;
+    wait_until_active(client, &name, limit).await?;
+    client
+        .update_function_configuration()
+        .function_name(&name)
+        .set_memory_size(*request.get_memory_size())
+        .set_timeout(*request.get_timeout())
+        .set_role(request.get_role().clone())
+        .set_description(request.get_description().clone())
         .send()
         .await
         .map(drop)
-        .map_err(|e| format!("UpdateFunctionCode failed: {}", DisplayErrorContext(e)))
+        .map_err(|e| format!("UpdateFunctionConfiguration failed: {}", DisplayErrorContext(e)))
 }
 
 /// Polls until the function is `Active` with no update in progress.

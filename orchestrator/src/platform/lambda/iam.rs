@@ -36,7 +36,11 @@ impl LambdaPlatform {
         let error = |detail: String| RoleError { role: role.to_owned(), detail };
         let credentials = self.credentials.read().expect("credentials lock poisoned").as_ref().and_then(stored_credentials);
         let shared = sdk_config(self.config.region.as_deref(), self.config.profile.as_deref(), credentials).await;
-        let iam = aws_sdk_iam::Client::new(&shared);
+        let mut config = aws_sdk_iam::config::Builder::from(&shared);
+        if let Some(url) = &self.config.endpoint_url {
+            config = config.endpoint_url(url);
+        }
+        let iam = aws_sdk_iam::Client::from_conf(config.build());
         match iam.get_role().role_name(role).send().await {
             Ok(found) => return found.role().map(|r| r.arn().to_owned()).ok_or_else(|| error("GetRole returned no role".into())),
             Err(e) if e.as_service_error().is_some_and(|e| e.is_no_such_entity_exception()) => {}

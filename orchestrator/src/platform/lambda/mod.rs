@@ -6,7 +6,8 @@
 //! and wait until Lambda says it is `Active` ([`deploy`]). Invoke: the SDK's
 //! `Invoke` with the event as payload; a handler error is Lambda's
 //! `FunctionError`, throttling and missing functions are platform errors the
-//! router fails over on. `endpoint_url` points the SDK at any endpoint that
+//! router fails over on; an image built by hetfaas answers in an envelope
+//! with the call's CPU time, peak memory and cold start, which is opened. `endpoint_url` points the SDK at any endpoint that
 //! speaks the Lambda API, such as a `hetfaas node`.
 
 mod deploy;
@@ -29,6 +30,7 @@ use tokio::sync::OnceCell;
 use crate::function::FunctionSpec;
 use crate::platform::aws::{SCOPE, sdk_config, stored_credentials};
 use crate::platform::image_source::ImageSource;
+use crate::platform::lambda_wire;
 use crate::platform::{DeployError, InvokeOutcome, Platform, PlatformError, StartError, Utilisation};
 
 /// Settings of a `kind = "lambda"` worker.
@@ -38,7 +40,9 @@ pub struct LambdaConfig {
     /// AWS region; else the standard chain's (`AWS_REGION`, profile).
     #[serde(default)]
     pub region: Option<String>,
-    /// Any Lambda-API endpoint instead of AWS's, e.g. a `hetfaas node`.
+    /// Any endpoint that speaks the Lambda API instead of AWS's: a `hetfaas
+    /// node`, or moto or LocalStack, which also answer the IAM calls made
+    /// when no `role_arn` is given (so those go there too).
     #[serde(default)]
     pub endpoint_url: Option<String>,
     /// Named profile of the shared AWS config files.
@@ -161,8 +165,26 @@ impl LambdaPlatform {
     }
 }
 
+/// Lambda's limit on a function name.
+const MAX_NAME: usize = 64;
+
 #[async_trait]
 impl Platform for LambdaPlatform {
+    /// The Lambda name (prefix + name) must fit Lambda's 64 characters.
+    fn accepts(&self, spec: &FunctionSpec) -> Result<(), String> {
+        let name = self.function_name(&spec.name);
+        let room = MAX_NAME.saturating_sub(self.config.function_prefix.len());
+        match name.len() <= MAX_NAME {
+            true => Ok(()),
+            false => Err(format!(
+                "its Lambda name {name:?} (function_prefix {:?} + name) has {} characters and Lambda allows {MAX_NAME}: \
+                 use a name of at most {room} characters",
+                self.config.function_prefix,
+                name.len()
+            )),
+        }
+    }
+
     async fn deploy(&self, spec: &FunctionSpec) -> Result<(), DeployError> {
         let failed = |detail: String| DeployError::Platform { worker: self.name.clone(), detail };
         let image = self.image.prepare(spec).await?;
@@ -172,10 +194,10 @@ impl Platform for LambdaPlatform {
             None => self.role_arn.get_or_try_init(|| self.ensure_role()).await.map_err(|e| failed(e.to_string()))?.clone(),
         };
         let name = self.function_name(&spec.name);
-        deploy::create_or_update(&client, deploy::create_request(&client, &self.config, spec, &name, &role, &image), &image)
-            .await
-            .map_err(failed)?;
-        deploy::wait_until_active(&client, &name, Duration::from_secs(self.config.ready_timeout_s)).await.map_err(failed)
+        let limit = Duration::from_secs(self.config.ready_timeout_s);
+        let request = deploy::create_request(&client, &self.config, spec, &name, &role, &image);
+        deploy::create_or_update(&client, request, limit).await.map_err(failed)?;
+        deploy::wait_until_active(&client, &name, limit).await.map_err(failed)
     }
 
     async fn invoke(&self, function: &str, event: Bytes) -> Result<InvokeOutcome, PlatformError> {
@@ -189,13 +211,13 @@ impl Platform for LambdaPlatform {
             .await
             .map_err(|e| self.invoke_failure(function, e))?;
         let payload = output.payload().map(|b| Bytes::copy_from_slice(b.as_ref())).unwrap_or_default();
-        let result = match output.function_error() {
-            None => Ok(payload),
-            Some(_) => Err(crate::platform::lambda_wire::function_error(&payload, None)),
-        };
-        // Lambda reports neither cold starts nor resource use in the
-        // response; its logs do, which this platform does not read.
-        Ok(InvokeOutcome { result, cold: false, profile: None })
+        if output.function_error().is_some() {
+            return Ok(InvokeOutcome { result: Err(lambda_wire::function_error(&payload, None)), cold: false, profile: None });
+        }
+        // Lambda itself reports neither cold starts nor resource use in the
+        // answer; a hetfaas image's wrapper does, in an envelope.
+        let opened = lambda_wire::open_envelope(payload);
+        Ok(InvokeOutcome { result: Ok(opened.body), cold: opened.cold.unwrap_or(false), profile: opened.profile })
     }
 
     /// Lambda scales itself: there is no capacity of ours to fill.
@@ -203,9 +225,11 @@ impl Platform for LambdaPlatform {
         Utilisation::default()
     }
 
-    /// Whether the Lambda API answers for these credentials.
+    /// Whether the Lambda API answers for these credentials (`ListFunctions`
+    /// of one: cheap, and answered by every Lambda-API implementation tried,
+    /// moto among them, which lacks `GetAccountSettings`).
     async fn health(&self) -> bool {
-        self.client().await.get_account_settings().send().await.is_ok()
+        self.client().await.list_functions().max_items(1).send().await.is_ok()
     }
 
     async fn remove(&self, function: &str) -> Result<(), PlatformError> {

@@ -36,8 +36,9 @@ pub fn schema(replication: &str) -> Vec<String> {
 
 pub const INSERT_FUNCTION: &str =
     "INSERT INTO heterogeneous_faas.functions (name, spec, state, created_at_ms, training) VALUES (?, ?, ?, ?, ?) IF NOT EXISTS";
-pub const UPDATE_FUNCTION: &str =
-    "INSERT INTO heterogeneous_faas.functions (name, spec, state, created_at_ms, training) VALUES (?, ?, ?, ?, ?)";
+/// Conditional: a function deleted while it deploys or trains must not be
+/// written back by the state update that finishes afterwards.
+pub const UPDATE_FUNCTION: &str = "UPDATE heterogeneous_faas.functions SET spec = ?, state = ?, training = ? WHERE name = ? IF EXISTS";
 pub const SELECT_FUNCTION: &str = "SELECT spec, state, created_at_ms, training FROM heterogeneous_faas.functions WHERE name = ?";
 pub const SELECT_FUNCTIONS: &str = "SELECT spec, state, created_at_ms, training FROM heterogeneous_faas.functions";
 pub const DELETE_FUNCTION: &str = "DELETE FROM heterogeneous_faas.functions WHERE name = ?";
@@ -108,8 +109,9 @@ mod tests {
     }
 
     #[test]
-    fn only_creating_a_function_is_conditional() {
+    fn creating_and_updating_a_function_are_conditional() {
         assert!(INSERT_FUNCTION.ends_with("IF NOT EXISTS"), "a duplicate name must be detected");
-        assert!(!UPDATE_FUNCTION.contains("IF"), "updates need no lightweight transaction");
+        assert!(UPDATE_FUNCTION.starts_with("UPDATE ") && UPDATE_FUNCTION.ends_with("IF EXISTS"), "a deleted function stays deleted");
+        assert_eq!(UPDATE_FUNCTION.matches('?').count(), 4);
     }
 }

@@ -84,6 +84,19 @@ async fn a_name_is_taken_once_and_deleting_removes_its_history() {
 }
 
 #[tokio::test]
+async fn a_state_update_after_a_delete_does_not_bring_the_function_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("h.db")).await.unwrap();
+    store.insert_function(&function("f")).await.unwrap();
+    assert!(store.delete_function("f").await.unwrap());
+    // The deploy that was running when the delete came finishes now.
+    let mut ready = function("f");
+    ready.state = FunctionState::Ready;
+    store.update_function(&ready).await.unwrap();
+    assert!(store.functions().await.unwrap().is_empty(), "the delete wins");
+}
+
+#[tokio::test]
 async fn executions_are_read_a_page_at_a_time_in_insertion_order() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("h.db")).await.unwrap();
