@@ -112,19 +112,72 @@ pub struct TrainingReport {
     pub trained_sizes: BTreeMap<String, Vec<u64>>,
 }
 
-/// A fitted duration line, `duration_ms = intercept + slope · input_size`:
-/// what a model predicts with, wherever it is held or shown.
+/// The shape of a duration curve in the input size `n`: a model is a
+/// straight line in `family.x(n)`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Family {
+    /// The same time at every size.
+    Constant,
+    /// √n.
+    Sqrt,
+    /// n: the dissertation's line.
+    #[default]
+    Linear,
+    /// n ln n.
+    NLogN,
+    /// n².
+    Quadratic,
+}
+
+impl Family {
+    /// Every family, slowest-growing first.
+    pub const ALL: [Family; 5] = [Family::Constant, Family::Sqrt, Family::Linear, Family::NLogN, Family::Quadratic];
+
+    /// The regressor a line in this family is fitted against.
+    pub fn x(self, input_size: f64) -> f64 {
+        let n = input_size.max(0.0);
+        match self {
+            Family::Constant => 0.0,
+            Family::Sqrt => n.sqrt(),
+            Family::Linear => n,
+            Family::NLogN => n * n.max(1.0).ln(),
+            Family::Quadratic => n * n,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Family::Constant => "constant",
+            Family::Sqrt => "sqrt",
+            Family::Linear => "linear",
+            Family::NLogN => "n-log-n",
+            Family::Quadratic => "quadratic",
+        }
+    }
+}
+
+/// A fitted duration curve, `duration_ms = intercept + slope · x(n)` for
+/// its family's `x` (`x(n) = n` for the dissertation's line): what a model
+/// predicts with, wherever it is held or shown.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Line {
     pub intercept: f64,
     pub slope: f64,
+    #[serde(default)]
+    pub family: Family,
 }
 
 impl Line {
+    /// A line of the dissertation's family.
+    pub fn linear(intercept: f64, slope: f64) -> Line {
+        Line { intercept, slope, family: Family::Linear }
+    }
+
     /// Predicted duration, never below zero (a line fitted to small sizes
     /// can cross zero when extrapolated downwards).
     pub fn predict(&self, input_size: u64) -> f64 {
-        (self.intercept + self.slope * input_size as f64).max(0.0)
+        (self.intercept + self.slope * self.family.x(input_size as f64)).max(0.0)
     }
 }
 
@@ -143,6 +196,10 @@ pub struct ModelSummary {
     /// The transfer prior the model keeps, if it was built by transfer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prior: Option<PriorSummary>,
+    /// Held-out error (MAPE, %) of the family on the rows it was chosen
+    /// on, when there were enough rows to hold some out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation_mape: Option<f64>,
 }
 
 /// A transferred model's prior: which function it came from, how many rows

@@ -44,8 +44,8 @@ pub use execution::Execution;
 pub use function::{FunctionSpec, InvalidFunction, State, Tier, validate_name};
 pub use headers::Placement;
 pub use learning::{
-    Decision, DistanceVerdict, FeatureBasis, Incremental, Line, ModelSummary, PaperVerdict, PriorSummary, SimilarityMode, TrainingPath,
-    TrainingReport,
+    Decision, DistanceVerdict, Family, FeatureBasis, Incremental, Line, ModelSummary, PaperVerdict, PriorSummary, SimilarityMode,
+    TrainingPath, TrainingReport,
 };
 pub use policy::PolicyKind;
 pub use view::{

@@ -14,7 +14,7 @@ fn model(worker: &str, i: usize) -> ModelRecord {
     ModelRecord {
         function: "f".into(),
         worker: worker.into(),
-        line: Line { intercept: 5.0 + i as f64, slope: 0.1 * (i % 7) as f64 },
+        line: Line::linear(5.0 + i as f64, 0.1 * (i % 7) as f64),
         samples: 100,
         r2: 0.9,
         cleaning: "iqr".into(),

@@ -296,6 +296,34 @@ fn soak_table(run: &RunDir, out: &mut String) -> anyhow::Result<()> {
 }
 
 /// Writes `report.md` into the run directory.
+/// Each trained function's model family per worker, as training left it.
+fn families_table(run: &RunDir, out: &mut String) -> anyhow::Result<()> {
+    let rows: Vec<TrainRow> = run.read()?;
+    if rows.iter().all(|r| r.families.is_empty()) {
+        return Ok(());
+    }
+    let _ = writeln!(
+        out,
+        "## Model families (new)
+"
+    );
+    let _ = writeln!(
+        out,
+        "The curve each model is a line in, chosen by 5-fold held-out error on its training rows (`learning.model`); the \
+         held-out MAPE is that error.\n"
+    );
+    let _ = writeln!(out, "| function | worker | family | held-out MAPE |\n|---|---|---|---|");
+    for row in &rows {
+        for (worker, chosen) in row.families.split(';').filter_map(|part| part.split_once('=')) {
+            let (family, error) = chosen.split_once(':').unwrap_or((chosen, "-"));
+            let shown = if error == "-" { "not measured (too few rows)".to_owned() } else { format!("{error}%") };
+            let _ = writeln!(out, "| {} | {worker} | {family} | {shown} |", row.function);
+        }
+    }
+    out.push('\n');
+    Ok(())
+}
+
 pub fn write(run: &RunDir, figures: &Path) -> anyhow::Result<()> {
     let summary = run.read_json("summary.json").unwrap_or_default();
     let mut out = format!("# hetfaas run: {}\n\n", run.scenario());
@@ -310,6 +338,7 @@ pub fn write(run: &RunDir, figures: &Path) -> anyhow::Result<()> {
     crate::reproduction::table(run, &mut out)?;
     accuracy_table(run, &mut out)?;
     training_table(run, &mut out)?;
+    families_table(run, &mut out)?;
     policy_table(run, &mut out)?;
     overhead_table(run, &mut out)?;
     soak_table(run, &mut out)?;

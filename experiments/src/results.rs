@@ -46,6 +46,15 @@ pub struct TrainRow {
     /// The sizes each worker's model was trained on, as
     /// `worker=1 10 50;worker=...` (see [`trained_sizes`]).
     pub trained_sizes: String,
+    /// How many of the function's generated cases were sent as its example
+    /// inputs (as many as fit the API's 1 MB; 0 in runs made before this
+    /// column existed).
+    #[serde(default)]
+    pub example_cases: usize,
+    /// Each worker's model family after training and its held-out MAPE,
+    /// as `worker=family:mape;...` (empty in runs made before this column).
+    #[serde(default)]
+    pub families: String,
 }
 
 /// Writes the per-worker trained sizes into one CSV cell.

@@ -227,7 +227,9 @@ async fn the_ci_scenario_produces_rows_figures_and_a_report_and_repeats_for_its_
     labels_are_facts(&first);
     oracle_follows_its_profile(&first);
     let report = std::fs::read_to_string(first.path("report.md")).unwrap();
-    for heading in ["## Prediction accuracy", "## Training cost", "## Routing policies", "## Soak", "## Orchestrator overhead"] {
+    for heading in
+        ["## Prediction accuracy", "## Training cost", "## Model families", "## Routing policies", "## Soak", "## Orchestrator overhead"]
+    {
         assert!(report.contains(heading), "report.md has {heading}:\n{report}");
     }
     assert!(report.contains("| predicted |") && report.contains("| edge | seen |"), "{report}");

@@ -65,7 +65,7 @@ async fn every_entity_round_trips_on_a_real_cluster() {
     let model = ModelRecord {
         function: name.clone(),
         worker: "edge".into(),
-        line: hetfaas_api::Line { intercept: 1.0, slope: 0.5 },
+        line: hetfaas_api::Line::linear(1.0, 0.5),
         samples: 4,
         r2: 0.9,
         cleaning: "iqr".into(),

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use hetfaas_api::function::{MAX_EXAMPLE_BYTES, MAX_EXAMPLE_ELEMENT_BYTES};
 use hetfaas_api::{FunctionSpec, State, TrainingPath, TrainingReport};
 
 use codenet_loader::import::Imported;
@@ -20,11 +21,28 @@ pub enum Training<'a> {
     From(&'a str),
 }
 
-/// The create body for an imported handler: its cases are the example
-/// inputs training draws events from.
+/// The cases sent as examples: those that fit the API's limits (each case
+/// under `MAX_EXAMPLE_ELEMENT_BYTES`, all of them under
+/// `MAX_EXAMPLE_BYTES`), in their generated (seeded, random) order. The
+/// harness's own events still draw from every case.
+pub fn example_cases(cases: &[String]) -> Vec<&String> {
+    let json_len = |case: &String| serde_json::to_string(case).map_or(usize::MAX, |s| s.len());
+    let mut used = 2; // the list's brackets
+    cases
+        .iter()
+        .filter(|c| json_len(c) <= MAX_EXAMPLE_ELEMENT_BYTES)
+        .take_while(|c| {
+            used += json_len(c) + 1;
+            used <= MAX_EXAMPLE_BYTES
+        })
+        .collect()
+}
+
+/// The create body for an imported handler: its cases (as many as fit) are
+/// the example inputs training draws events from.
 pub fn spec(f: &Imported, name: &str, training: Training) -> FunctionSpec {
     FunctionSpec {
-        example_inputs: vec![serde_json::to_value(&f.cases).expect("strings serialise")],
+        example_inputs: vec![serde_json::to_value(example_cases(&f.cases)).expect("strings serialise")],
         timeout_s: 120,
         allow_transfer: !matches!(training, Training::Own),
         transfer_from: match training {
@@ -41,10 +59,16 @@ pub async fn create_and_train(ctx: &Context, f: &Imported, name: &str, training:
     let ready = ctx.api.wait_settled(name, Duration::from_secs(1800)).await?;
     anyhow::ensure!(ready.state == State::Ready, "{name} failed: {}", ready.reason.unwrap_or_default());
     let report = ready.training.ok_or_else(|| anyhow::anyhow!("{name} is ready without a training report"))?;
-    Ok(row(name, &f.submission.problem_id, report))
+    let families = ready
+        .models
+        .iter()
+        .map(|(worker, m)| format!("{worker}={}:{}", m.line.family.as_str(), m.validation_mape.map_or("-".into(), |e| format!("{e:.1}"))))
+        .collect::<Vec<_>>()
+        .join(";");
+    Ok(TrainRow { families, ..row(name, &f.submission.problem_id, example_cases(&f.cases).len(), report) })
 }
 
-fn row(function: &str, problem: &str, t: TrainingReport) -> TrainRow {
+fn row(function: &str, problem: &str, example_cases: usize, t: TrainingReport) -> TrainRow {
     let similarity = t.similarity.as_ref();
     TrainRow {
         function: function.to_owned(),
@@ -61,6 +85,8 @@ fn row(function: &str, problem: &str, t: TrainingReport) -> TrainRow {
         paper_difference: similarity.and_then(|d| d.paper.difference),
         paper_source: similarity.and_then(|d| d.paper.source.clone()).unwrap_or_default(),
         trained_sizes: format_trained(&t.trained_sizes),
+        example_cases,
+        families: String::new(),
     }
 }
 
@@ -83,4 +109,24 @@ pub async fn run(ctx: &mut Context) -> anyhow::Result<()> {
     let transferred = rows.iter().filter(|r| r.path == "transfer").count();
     ctx.say(&format!("train: {} functions ready, {transferred} by transfer", rows.len()));
     ctx.run.write(&rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use hetfaas_api::FunctionSpec;
+
+    use super::*;
+
+    #[test]
+    fn examples_are_the_cases_that_fit_the_api_limits() {
+        let cases: Vec<String> = (0..400).map(|i| if i == 3 { "x".repeat(70_000) } else { format!("{i} {}", "7".repeat(5000)) }).collect();
+        let sent = example_cases(&cases);
+        assert!(!sent.iter().any(|c| c.len() > MAX_EXAMPLE_ELEMENT_BYTES), "a case over 64 KB is left out");
+        assert_eq!(sent[3], &cases[4], "the rest keep their order");
+        assert!(sent.len() > 150 && sent.len() < 399, "as many as fit in 1 MB: {}", sent.len());
+        let spec = FunctionSpec { example_inputs: vec![serde_json::to_value(&sent).unwrap()], ..FunctionSpec::new("f", "x = 1") };
+        assert_eq!(spec.validate(), Ok(()), "the create body passes the API's own check");
+        let few: Vec<String> = (0..10).map(|i| i.to_string()).collect();
+        assert_eq!(example_cases(&few).len(), 10, "small sets go whole");
+    }
 }

@@ -20,6 +20,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
+use super::family::ModelChoice;
 use super::model::Model;
 use super::{Incremental, LearningConfig, ModelCache};
 use crate::fault;
@@ -86,8 +87,9 @@ impl Learner {
             .into_iter()
             .filter_map(|r| {
                 let worker = workers.id(&r.worker)?;
-                cache.install(worker, &r);
-                Some(((r.function.clone(), worker), Model::from_record(r)?))
+                let model = Model::from_record(r.clone());
+                cache.install(worker, model.as_ref().map_or(&r, |m| &m.record));
+                Some(((r.function.clone(), worker), model?))
             })
             .collect();
         let (tx, rx) = mpsc::unbounded_channel();
@@ -285,7 +287,12 @@ impl State {
         let rows = self.store.executions(function, Some(name)).await?;
         let key = (function.to_owned(), worker);
         let prior = self.models.get(&key).and_then(|m| m.state.prior.clone());
-        let Some(model) = Model::fit(function, name, &rows, &self.config.cleaning) else { return Ok(false) };
+        // A prior's statistics are taken over its family: the refit keeps it.
+        let choice = match (&prior, self.models.get(&key)) {
+            (Some(_), Some(model)) => ModelChoice::Fixed(model.state.family),
+            _ => self.config.model,
+        };
+        let Some(model) = Model::fit(function, name, &rows, &self.config.cleaning, choice) else { return Ok(false) };
         let model = model.with_prior(prior);
         self.models.insert(key.clone(), model);
         self.publish(&key).await;

@@ -5,6 +5,8 @@
 //! - [`cleaning`]: outlier removal (`none`, `zscore`, `iqr`, `both`).
 //! - [`regression`]: OLS with linfa, and the same line from sufficient
 //!   statistics.
+//! - [`family`]: which curve (constant, √n, n, n log n, n²) a model is a
+//!   line in, chosen by held-out error.
 //! - [`model`]: one model, fitted in full or absorbing rows in O(1).
 //! - [`learner`]: the task that owns the models and learns from executions.
 //! - [`profile`], [`similarity`]: feature vectors, K-means clustering and
@@ -13,6 +15,7 @@
 //!   reads the store.
 
 pub mod cleaning;
+pub mod family;
 pub mod learner;
 pub mod model;
 pub mod profile;
@@ -41,6 +44,11 @@ pub struct LearningConfig {
     /// Weight, in rows, of a source model's history in a transferred model.
     #[serde(default = "default_prior_rows")]
     pub transfer_prior_rows: f64,
+    /// The curve family of every model: `"auto"` (chosen per model by
+    /// held-out error) or one of `constant`, `sqrt`, `linear` (the
+    /// dissertation's), `n-log-n`, `quadratic`.
+    #[serde(default)]
+    pub model: family::ModelChoice,
 }
 
 fn default_prior_rows() -> f64 {
@@ -58,6 +66,7 @@ impl Default for LearningConfig {
             cleaning: cleaning::Cleaning::default(),
             similarity: similarity::SimilarityConfig::default(),
             transfer_prior_rows: default_prior_rows(),
+            model: family::ModelChoice::default(),
         }
     }
 }

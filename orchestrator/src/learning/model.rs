@@ -17,10 +17,11 @@
 //! model decays as `P / (P + n)` while `n` own rows accumulate: equal to the
 //! function's own evidence after `P` rows, a tenth after `9P`.
 
-use hetfaas_api::{ModelSummary, PriorSummary};
+use hetfaas_api::{Family, Line, ModelSummary, PriorSummary};
 use serde::{Deserialize, Serialize};
 
 use super::cleaning::{Bounds, Cleaning};
+use super::family::{self, Chosen, ModelChoice};
 use super::regression::{Sums, fit, ols};
 use crate::store::{Execution, ModelRecord};
 
@@ -40,6 +41,12 @@ pub struct LearnerState {
     /// `sums` but never of `cleaned_at` or `rejected`.
     #[serde(default)]
     pub prior: Option<Prior>,
+    /// The curve the sums are taken over (`family.rs`); the line's too.
+    #[serde(default)]
+    pub family: Family,
+    /// The family's held-out MAPE (%) when it was chosen.
+    #[serde(default)]
+    pub validation_mape: Option<f64>,
 }
 
 /// What a transfer source contributes: its own rows' sufficient statistics,
@@ -48,6 +55,7 @@ pub struct LearnerState {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Prior {
     pub source: String,
+    /// Taken over the source's family, which the model keeps with it.
     pub sums: Sums,
     pub scale: f64,
 }
@@ -59,11 +67,13 @@ pub struct Model {
 }
 
 impl Model {
-    /// Cleans `rows` and fits a model on what remains; `None` if no row is
-    /// learnable.
-    pub fn fit(function: &str, worker: &str, rows: &[Execution], cleaning: &Cleaning) -> Option<Model> {
+    /// Chooses the family (`choice`), cleans `rows` and fits a model on
+    /// what remains; `None` if no row is learnable.
+    pub fn fit(function: &str, worker: &str, rows: &[Execution], cleaning: &Cleaning, choice: ModelChoice) -> Option<Model> {
         let rows: Vec<&Execution> = rows.iter().filter(|r| r.learnable()).collect();
-        let points: Vec<(f64, f64)> = rows.iter().map(|r| (r.input_size as f64, r.duration_ms)).collect();
+        let sized: Vec<(f64, f64)> = rows.iter().map(|r| (r.input_size as f64, r.duration_ms)).collect();
+        let Chosen { family, validation_mape } = family::choose(&sized, cleaning, choice);
+        let points: Vec<(f64, f64)> = sized.iter().map(|&(n, y)| (family.x(n), y)).collect();
         let (keep, bounds) = cleaning.apply(&points);
         let kept: Vec<(f64, f64)> = points.iter().zip(&keep).filter(|(_, k)| **k).map(|(p, _)| *p).collect();
         let fitted = fit(&kept)?;
@@ -73,7 +83,7 @@ impl Model {
             record: ModelRecord {
                 function: function.to_owned(),
                 worker: worker.to_owned(),
-                line: fitted.line,
+                line: Line { family, ..fitted.line },
                 samples: kept.len() as u64,
                 r2: fitted.r2,
                 cleaning: cleaning.label(),
@@ -81,7 +91,7 @@ impl Model {
                 window_end_ms: window.max().unwrap_or(0),
                 state: serde_json::Value::Null,
             },
-            state: LearnerState { sums, bounds, cleaned_at: sums.n, rejected: 0, prior: None },
+            state: LearnerState { sums, bounds, cleaned_at: sums.n, rejected: 0, prior: None, family, validation_mape },
         })
     }
 
@@ -91,10 +101,7 @@ impl Model {
     pub fn with_prior(mut self, prior: Option<Prior>) -> Model {
         let Some(prior) = prior else { return self };
         self.state.sums.merge(&prior.sums);
-        if let Some(fitted) = ols(&self.state.sums) {
-            self.record.line = fitted.line;
-            self.record.r2 = fitted.r2;
-        }
+        self.solve();
         self.record.cleaning =
             format!("{} + prior from {} worth {:.0} rows (scale {:.2})", self.record.cleaning, prior.source, prior.sums.n, prior.scale);
         self.state.prior = Some(prior);
@@ -109,11 +116,15 @@ impl Model {
     /// own cleaned rows are added to it. A handful of own rows, noisy as
     /// they are, thus move one number (the scale) before they move the line;
     /// as the function's own history grows it takes over.
+    ///
+    /// The model takes the source's family: the prior's statistics are
+    /// taken over it, and a handful of own rows could not choose one.
     pub fn transfer(source: &Model, function: &str, own: &[Execution], cleaning: &Cleaning, prior_rows: f64) -> Option<Model> {
-        let model = Model::fit(function, &source.record.worker, own, cleaning)?;
-        let own_rows: Vec<(f64, f64)> = own.iter().filter(|r| r.learnable()).map(|r| (r.input_size as f64, r.duration_ms)).collect();
+        let family = ModelChoice::Fixed(source.state.family);
+        let model = Model::fit(function, &source.record.worker, own, cleaning, family)?;
+        let own_rows: Vec<(u64, f64)> = own.iter().filter(|r| r.learnable()).map(|r| (r.input_size, r.duration_ms)).collect();
         let line = source.record.line;
-        let predicted: f64 = own_rows.iter().map(|&(x, _)| (line.intercept + line.slope * x).max(1e-6)).sum();
+        let predicted: f64 = own_rows.iter().map(|&(n, _)| line.predict(n).max(1e-6)).sum();
         let measured: f64 = own_rows.iter().map(|&(_, y)| y).sum();
         let scale = if predicted > 0.0 { (measured / predicted).clamp(0.1, 10.0) } else { 1.0 };
         // The source's own evidence only: a prior of a prior is not passed on.
@@ -139,9 +150,17 @@ impl Model {
         }
     }
 
+    /// The line again from the sums, in the model's family: O(1).
+    fn solve(&mut self) {
+        if let Some(fitted) = ols(&self.state.sums) {
+            self.record.line = Line { family: self.state.family, ..fitted.line };
+            self.record.r2 = fitted.r2;
+        }
+    }
+
     /// Learns from one more row in O(1); returns whether it was kept.
     pub fn absorb(&mut self, row: &Execution, cleaning: &Cleaning) -> bool {
-        let (x, y) = (row.input_size as f64, row.duration_ms);
+        let (x, y) = (self.state.family.x(row.input_size as f64), row.duration_ms);
         let value = cleaning.value((self.record.line.intercept, self.record.line.slope), x, y);
         self.record.window_end_ms = self.record.window_end_ms.max(row.started_at_ms);
         if !self.state.bounds.contains(value) {
@@ -149,10 +168,7 @@ impl Model {
             return false;
         }
         self.state.sums.add(x, y);
-        if let Some(fitted) = ols(&self.state.sums) {
-            self.record.line = fitted.line;
-            self.record.r2 = fitted.r2;
-        }
+        self.solve();
         self.record.samples = self.own_sums().n as u64;
         true
     }
@@ -172,21 +188,23 @@ impl Model {
 
     /// What `GET /functions/{name}` shows of a stored model.
     pub fn summary(record: &ModelRecord) -> ModelSummary {
-        let prior = serde_json::from_value::<LearnerState>(record.state.clone()).ok().and_then(|s| s.prior);
+        let state = serde_json::from_value::<LearnerState>(record.state.clone()).ok();
         ModelSummary {
             line: record.line,
             r2: record.r2,
             samples: record.samples,
             cleaning: record.cleaning.clone(),
             window_end_ms: record.window_end_ms,
-            prior: prior.map(|p| PriorSummary { source: p.source, rows: p.sums.n, scale: p.scale }),
+            prior: state.as_ref().and_then(|s| s.prior.clone()).map(|p| PriorSummary { source: p.source, rows: p.sums.n, scale: p.scale }),
+            validation_mape: state.and_then(|s| s.validation_mape),
         }
     }
 
     /// Rebuilds a stored model; `None` if its state is not ours (then it is
     /// refitted from history on the next full fit).
-    pub fn from_record(record: ModelRecord) -> Option<Model> {
-        let state = serde_json::from_value(record.state.clone()).ok()?;
+    pub fn from_record(mut record: ModelRecord) -> Option<Model> {
+        let state: LearnerState = serde_json::from_value(record.state.clone()).ok()?;
+        record.line.family = state.family;
         Some(Model { record, state })
     }
 }
@@ -195,6 +213,9 @@ impl Model {
 mod tests {
     use super::*;
     use crate::learning::cleaning::Method;
+
+    /// These tests are about learning, not about the curve: the line.
+    const LINE: ModelChoice = ModelChoice::Fixed(Family::Linear);
 
     fn row(i: u64, size: u64, duration_ms: f64) -> Execution {
         crate::store::sample_execution("edge", size, duration_ms, i as i64)
@@ -217,14 +238,14 @@ mod tests {
     fn incremental_learning_agrees_with_refitting_everything() {
         let cleaning = Cleaning::default();
         let rows = stream(2000);
-        let mut model = Model::fit("f", "edge", &rows[..100], &cleaning).unwrap();
+        let mut model = Model::fit("f", "edge", &rows[..100], &cleaning, LINE).unwrap();
         for (i, r) in rows.iter().enumerate().skip(100) {
             model.absorb(r, &cleaning);
             if model.needs_recleaning() {
-                model = Model::fit("f", "edge", &rows[..=i], &cleaning).unwrap();
+                model = Model::fit("f", "edge", &rows[..=i], &cleaning, LINE).unwrap();
             }
         }
-        let refit = Model::fit("f", "edge", &rows, &cleaning).unwrap();
+        let refit = Model::fit("f", "edge", &rows, &cleaning, LINE).unwrap();
         let (a, b) = (&model.record, &refit.record);
         let (a, b) = (a.line, b.line);
         assert!((a.slope - b.slope).abs() < 0.005, "slopes {} vs {}", a.slope, b.slope);
@@ -236,7 +257,7 @@ mod tests {
     fn ordinary_rows_are_absorbed_and_spikes_screened_out() {
         let cleaning = Cleaning::default();
         let rows = stream(400);
-        let mut model = Model::fit("f", "edge", &rows[..200], &cleaning).unwrap();
+        let mut model = Model::fit("f", "edge", &rows[..200], &cleaning, LINE).unwrap();
         let kept: Vec<bool> = rows[200..].iter().map(|r| model.absorb(r, &cleaning)).collect();
         let spikes: Vec<usize> = (200..400).filter(|i| i % 50 == 25).map(|i| i - 200).collect();
         let dropped: Vec<usize> = kept.iter().enumerate().filter(|(_, k)| !**k).map(|(i, _)| i).collect();
@@ -246,7 +267,7 @@ mod tests {
     #[test]
     fn a_transferred_model_follows_its_own_rows_with_the_source_as_prior() {
         let cleaning = Cleaning { method: Method::None, ..Cleaning::default() };
-        let source = Model::fit("src", "edge", &stream(500), &cleaning).unwrap();
+        let source = Model::fit("src", "edge", &stream(500), &cleaning, LINE).unwrap();
         // The new function: same slope, 30 ms slower throughout, few rows.
         let own: Vec<_> = (0..12).map(|i| row(i, i * 90 + 1, 50.0 + 0.3 * (i * 90 + 1) as f64)).collect();
         let model = Model::transfer(&source, "new", &own, &cleaning, 10.0).unwrap();
@@ -269,7 +290,7 @@ mod tests {
             model.absorb(r, cleaning);
             if refit_all || model.needs_recleaning() {
                 let prior = model.state.prior.clone();
-                model = Model::fit("new", "edge", history, cleaning).unwrap().with_prior(prior);
+                model = Model::fit("new", "edge", history, cleaning, LINE).unwrap().with_prior(prior);
             }
         }
         model
@@ -285,7 +306,7 @@ mod tests {
         let shape = |x: f64| 20.0 + 0.3 * x;
         let wobble = |i: u64| ((i * 7919) % 41) as f64 / 20.0 - 1.0;
         let source_rows: Vec<_> = (0..500).map(|i| row(i, (i * 37) % 1000 + 1, shape(((i * 37) % 1000 + 1) as f64) + wobble(i))).collect();
-        let source = Model::fit("src", "edge", &source_rows, &cleaning).unwrap();
+        let source = Model::fit("src", "edge", &source_rows, &cleaning, LINE).unwrap();
         let truth = |x: f64| 1.5 * shape(x);
         let noisy = |i: u64| {
             let size = (i * 53) % 200 + 1;
@@ -297,7 +318,7 @@ mod tests {
             let mut history = transfer_rows.clone();
             let model = Model::transfer(&source, "new", &transfer_rows, &cleaning, 50.0).unwrap();
             let model = learn(model, &mut history, &further, refit_all, &cleaning);
-            let own = Model::fit("new", "edge", &history, &cleaning).unwrap();
+            let own = Model::fit("new", "edge", &history, &cleaning, LINE).unwrap();
             assert_eq!(model.state.prior.as_ref().map(|p| p.source.as_str()), Some("src"), "refit_all {refit_all}");
             assert_eq!(model.record.samples, 62, "the prior is not counted as own rows");
             let error = |m: &Model, x: f64| (m.record.line.predict(x as u64) - truth(x)).abs();
@@ -316,13 +337,13 @@ mod tests {
     fn recleaning_happens_on_a_doubling_schedule() {
         let cleaning = Cleaning { method: Method::None, ..Cleaning::default() };
         let rows = stream(400);
-        let mut model = Model::fit("f", "edge", &rows[..100], &cleaning).unwrap();
+        let mut model = Model::fit("f", "edge", &rows[..100], &cleaning, LINE).unwrap();
         let mut due = Vec::new();
         for (i, r) in rows.iter().enumerate().skip(100) {
             model.absorb(r, &cleaning);
             if model.needs_recleaning() {
                 due.push(i + 1);
-                model = Model::fit("f", "edge", &rows[..=i], &cleaning).unwrap();
+                model = Model::fit("f", "edge", &rows[..=i], &cleaning, LINE).unwrap();
             }
         }
         assert_eq!(due, vec![200, 400]);
@@ -331,7 +352,7 @@ mod tests {
     #[test]
     fn a_stored_model_resumes_where_it_left_off() {
         let cleaning = Cleaning::default();
-        let model = Model::fit("f", "edge", &stream(300), &cleaning).unwrap();
+        let model = Model::fit("f", "edge", &stream(300), &cleaning, LINE).unwrap();
         let restored = Model::from_record(model.to_record()).unwrap();
         assert_eq!(restored.state, model.state);
         assert_eq!(restored.record.line, model.record.line);
@@ -342,7 +363,7 @@ mod tests {
         let mut rows = stream(10);
         rows[0].cold = true;
         rows[1].success = false;
-        let model = Model::fit("f", "edge", &rows, &Cleaning { method: Method::None, ..Cleaning::default() }).unwrap();
+        let model = Model::fit("f", "edge", &rows, &Cleaning { method: Method::None, ..Cleaning::default() }, LINE).unwrap();
         assert_eq!(model.record.samples, 8);
     }
 }

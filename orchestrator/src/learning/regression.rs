@@ -85,7 +85,7 @@ pub fn ols(s: &Sums) -> Option<Fit> {
     let slope = if sxx > 1e-9 * s.xx.max(1.0) { sxy / sxx } else { 0.0 };
     let intercept = (s.y - slope * s.x) / s.n;
     let r2 = if syy > 0.0 { (slope * sxy / syy).clamp(0.0, 1.0) } else { 1.0 };
-    Some(Fit { line: Line { intercept, slope }, r2 })
+    Some(Fit { line: Line::linear(intercept, slope), r2 })
 }
 
 /// Fits rows `(input_size, duration_ms)` with `linfa-linear`'s OLS. Falls
@@ -102,7 +102,7 @@ pub fn fit(rows: &[(f64, f64)]) -> Option<Fit> {
     let model = LinearRegression::new().fit(&Dataset::new(x.clone(), y.clone())).ok()?;
     let predicted = model.predict(&x);
     let r2 = predicted.r2(&y).map_or(closed.r2, |r2| r2.clamp(0.0, 1.0));
-    Some(Fit { line: Line { intercept: model.intercept(), slope: model.params()[0] }, r2 })
+    Some(Fit { line: Line::linear(model.intercept(), model.params()[0]), r2 })
 }
 
 #[cfg(test)]

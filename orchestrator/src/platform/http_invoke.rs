@@ -52,3 +52,25 @@ pub async fn post(
     let opened = lambda_wire::open_envelope(body);
     Ok(InvokeOutcome { result: Ok(opened.body), cold: cold || opened.cold == Some(true), profile: profile.or(opened.profile) })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a Knative service running a hetfaas image answers: the
+    /// wrapper's envelope on the emulator path, no `x-hetfaas-*` headers.
+    /// (The wrapper itself runs under a real Python in `platform/image`.)
+    #[tokio::test]
+    async fn an_envelope_without_headers_is_opened() {
+        const ANSWER: &str =
+            r#"{"__hetfaas_envelope__": 1, "result": [1, 2], "profile": {"cpu_ms": 1.25, "maxrss_kb": 30000}, "cold": true}"#;
+        let app = axum::Router::new().route("/", axum::routing::post(|| async { ANSWER }));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let target = Target { worker: "edge", function: "f" };
+        let outcome = post(&reqwest::Client::new(), &url, Bytes::new(), Duration::from_secs(10), target).await.unwrap();
+        assert_eq!(&outcome.result.unwrap()[..], b"[1, 2]");
+        assert_eq!((outcome.profile, outcome.cold), (Some(CallProfile { cpu_ms: 1.25, maxrss_kb: 30000 }), true));
+    }
+}

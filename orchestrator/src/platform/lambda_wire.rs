@@ -65,7 +65,8 @@ fn error_kind(error_type: &str, message: &str) -> FunctionErrorKind {
     }
 }
 
-/// The key that marks an answer as a hetfaas image's envelope.
+/// The key that marks an answer as a hetfaas image's envelope (reserved: a
+/// handler's own answer that begins with it would be opened too).
 pub const ENVELOPE: &str = "__hetfaas_envelope__";
 
 #[derive(Deserialize)]

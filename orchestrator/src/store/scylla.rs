@@ -306,7 +306,7 @@ impl Store for ScyllaStore {
                 Ok(ModelRecord {
                     function,
                     worker,
-                    line: Line { intercept, slope },
+                    line: Line::linear(intercept, slope),
                     samples: samples.max(0) as u64,
                     r2,
                     cleaning,

@@ -173,7 +173,7 @@ fn model_row(row: &Row<'_>) -> rusqlite::Result<ModelRecord> {
     Ok(ModelRecord {
         function: row.get(0)?,
         worker: row.get(1)?,
-        line: hetfaas_api::Line { intercept: row.get(2)?, slope: row.get(3)? },
+        line: hetfaas_api::Line::linear(row.get(2)?, row.get(3)?),
         samples: row.get::<_, i64>(4)? as u64,
         r2: row.get(5)?,
         cleaning: row.get(6)?,

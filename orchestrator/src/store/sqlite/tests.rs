@@ -46,7 +46,7 @@ async fn everything_survives_reopening_the_file() {
         let model = ModelRecord {
             function: "f".into(),
             worker: "edge".into(),
-            line: hetfaas_api::Line { intercept: 1.0, slope: 0.5 },
+            line: hetfaas_api::Line::linear(1.0, 0.5),
             samples: 2,
             r2: 0.9,
             cleaning: "iqr".into(),
