@@ -16,6 +16,7 @@
 //! It talks to the orchestrator only through `hetfaas_api::Client`, like
 //! any client, so it works as well against a remote `hetfaas serve`.
 
+pub mod arrivals;
 pub mod figures;
 pub mod load;
 pub mod report;

@@ -3,10 +3,10 @@
 //! A stage hands over the exact requests it wants, in order; goose users
 //! take them from a shared queue, so the sequence is the stage's (and the
 //! seed's), whatever the shape: one user in sequence, N users in a closed
-//! loop, or a fixed arrival rate (open loop: request i is due at i/rate
-//! seconds and the user holding it waits until then, with enough users that
-//! a slow answer does not delay the next arrival; latency is measured from
-//! the send, never from the wait). Each answer's placement headers are
+//! loop, or an open loop (request i is due at i/rate seconds, or at the
+//! time a seeded arrival process gave it, and the user holding it waits
+//! until then, with enough users that a slow answer does not delay the next
+//! arrival; latency is measured from the send, never from the wait). Each answer's placement headers are
 //! recorded by the transaction itself.
 //!
 //! On a 2-core machine goose and the orchestrator share the CPU: latencies
@@ -42,7 +42,7 @@ pub struct Record {
     pub sent_s: f64,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub enum Shape {
     Sequential,
     Closed {
@@ -52,12 +52,41 @@ pub enum Shape {
     Open {
         rate: usize,
     },
+    /// Open loop on a given schedule: request i is due `at[i]` seconds
+    /// from the start (see `arrivals.rs`).
+    Scheduled {
+        at: Arc<Vec<f64>>,
+    },
+}
+
+impl Shape {
+    /// Send times of an open loop of `total` requests.
+    fn due(&self, total: usize) -> Option<Arc<Vec<f64>>> {
+        match self {
+            Shape::Open { rate } => Some(Arc::new((0..total).map(|i| i as f64 / (*rate).max(1) as f64).collect())),
+            Shape::Scheduled { at } => Some(at.clone()),
+            Shape::Sequential | Shape::Closed { .. } => None,
+        }
+    }
+
+    /// Goose users: enough that a slow answer never delays the next
+    /// arrival (twice the busiest second's arrivals, 4 to 64).
+    fn users(&self, due: Option<&[f64]>) -> usize {
+        match (self, due) {
+            (Shape::Closed { users }, _) => *users,
+            (_, Some(at)) => {
+                let busiest = at.iter().enumerate().map(|(i, &t)| at[i..].partition_point(|&u| u < t + 1.0)).max().unwrap_or(1);
+                (busiest * 2).clamp(4, 64)
+            }
+            _ => 1,
+        }
+    }
 }
 
 struct Shared {
     queue: Mutex<VecDeque<(usize, Request)>>,
-    /// Open loop: seconds between arrivals.
-    interval: Option<f64>,
+    /// Open loop: when each request is due, in seconds from the start.
+    due: Option<Arc<Vec<f64>>>,
     records: Mutex<Vec<Record>>,
     start: Instant,
     progress: ProgressBar,
@@ -68,21 +97,14 @@ struct Shared {
 pub async fn drive(host: &str, requests: Vec<Request>, shape: Shape, progress: ProgressBar) -> anyhow::Result<Vec<Record>> {
     let total = requests.len();
     progress.set_length(total as u64);
-    let interval = match shape {
-        Shape::Open { rate, .. } => Some(1.0 / rate.max(1) as f64),
-        _ => None,
-    };
+    let due = shape.due(total);
+    let users = shape.users(due.as_deref().map(Vec::as_slice));
     let queue = Mutex::new(requests.into_iter().enumerate().collect());
-    let shared = Arc::new(Shared { queue, interval, records: Mutex::default(), start: Instant::now(), progress });
+    let shared = Arc::new(Shared { queue, due, records: Mutex::default(), start: Instant::now(), progress });
     let mut args: Vec<String> = ["--host", host, "--increase-rate", "1000", "--quiet", "--quiet", "--no-print-metrics", "--no-telnet"]
         .iter()
         .map(|s| s.to_string())
         .collect();
-    let users = match shape {
-        Shape::Sequential => 1,
-        Shape::Closed { users } => users,
-        Shape::Open { rate, .. } => (rate * 2).clamp(4, 64),
-    };
     args.extend(["--users".to_string(), users.to_string(), "--iterations".to_string(), total.div_ceil(users).to_string()]);
     let config = GooseConfiguration::parse_args_default(&args)?;
     let task = shared.clone();
@@ -113,9 +135,8 @@ async fn send_next(user: &mut GooseUser, shared: &Shared) -> TransactionResult {
     if let Some(policy) = request.policy {
         builder = builder.header(POLICY, policy.as_str());
     }
-    if let Some(interval) = shared.interval {
-        let due = shared.start + std::time::Duration::from_secs_f64(index as f64 * interval);
-        tokio::time::sleep_until(due.into()).await;
+    if let Some(at) = shared.due.as_ref().and_then(|due| due.get(index)) {
+        tokio::time::sleep_until((shared.start + std::time::Duration::from_secs_f64(*at)).into()).await;
     }
     let sent = Instant::now();
     let goose = user.request(GooseRequest::builder().set_request_builder(builder).name("invoke").build()).await?;

@@ -185,10 +185,25 @@ fn policy_table(run: &RunDir, out: &mut String) -> anyhow::Result<()> {
     );
     let _ = writeln!(
         out,
-        "| load | policy | mean (ms) | p50 (ms) | p95 (ms) | p99 (ms) | requests per worker | errors |\n|---|---|---|---|---|---|---|---|"
+        "| load | policy | mean (ms) | p50 (ms) | p95 (ms) | p99 (ms) | mean / oracle's | p99 / best single platform's | requests per worker | errors |\n\
+         |---|---|---|---|---|---|---|---|---|---|"
     );
+    let latencies = |load: &str, policy: Router| {
+        let group: Vec<f64> = rows.iter().filter(|r| r.load == load && r.policy == policy).map(|r| r.latency_ms).collect();
+        (!group.is_empty()).then(|| Distribution::of(group))
+    };
+    let mean_of = |load: &str, policy: Router| latencies(load, policy).map(|d| d.mean());
+    let p99_of = |load: &str, policy: Router| latencies(load, policy).map(|d| d.percentile(0.99));
     for (load, policy) in groups {
         let group: Vec<&PolicyRow> = rows.iter().filter(|r| r.load == load && r.policy == policy).collect();
+        let single = [hetfaas_api::PolicyKind::EdgeOnly, hetfaas_api::PolicyKind::CloudOnly].map(|p| p99_of(&load, Router::Policy(p)));
+        let best_single = single.into_iter().flatten().reduce(f64::min);
+        let ratio = |value: Option<f64>, base: Option<f64>| match (value, base) {
+            (Some(v), Some(b)) if b > 0.0 => format!("{:.2}×", v / b),
+            _ => "-".to_owned(),
+        };
+        let vs_oracle = ratio(mean_of(&load, policy), mean_of(&load, Router::Oracle));
+        let vs_single = ratio(p99_of(&load, policy), best_single);
         let mut share: Vec<(String, usize)> = Vec::new();
         for r in &group {
             let w = if r.worker.is_empty() { "none".to_owned() } else { r.worker.clone() };
@@ -203,7 +218,7 @@ fn policy_table(run: &RunDir, out: &mut String) -> anyhow::Result<()> {
         let mean = Distribution::of(group.iter().map(|r| r.latency_ms)).mean();
         let _ = writeln!(
             out,
-            "| {load} | {policy} | {mean:.1} | {} | {} | {} | {share} | {errors} |",
+            "| {load} | {policy} | {mean:.1} | {} | {} | {} | {vs_oracle} | {vs_single} | {share} | {errors} |",
             across(&group, 0.5),
             across(&group, 0.95),
             across(&group, 0.99)

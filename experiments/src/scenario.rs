@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::arrivals::Arrivals;
+
 use hetfaas::config::Config;
 use hetfaas_api::PolicyKind;
 
@@ -286,12 +288,20 @@ pub struct Policies {
     pub users: usize,
     #[serde(default = "default_requests_per_user")]
     pub requests_per_user: usize,
-    /// Open loop: requests per second, whatever the response times, for
-    /// `open_seconds` (0 skips the open loop).
+    /// Open loop: requests per second on average, whatever the response
+    /// times, for `open_seconds` (0 skips the open loops).
     #[serde(default = "default_open_rate")]
     pub open_rate: usize,
     #[serde(default = "default_open_seconds")]
     pub open_seconds: usize,
+    /// The open loops' arrival processes, one load each: `fixed`, `poisson`,
+    /// `bursty` (see `arrivals.rs`).
+    #[serde(default = "default_arrivals")]
+    pub arrivals: Vec<Arrivals>,
+}
+
+fn default_arrivals() -> Vec<Arrivals> {
+    vec![Arrivals::Fixed]
 }
 
 fn default_policies() -> Vec<Router> {

@@ -1,6 +1,7 @@
 //! Stage `policies` (the dissertation's objective 4, never carried out): the
 //! same mixed workload (functions and input sizes drawn, seeded) under each
-//! routing policy, in a closed loop and in an open loop, `repetitions`
+//! routing policy, in a closed loop and in open loops (a fixed rate,
+//! Poisson or bursty arrivals: `arrivals`), `repetitions`
 //! times with the policies' order rotated each time, so that no policy
 //! always runs first (on a cold page cache) or last (after the others'
 //! rows). Learning is frozen during the comparison unless the scenario says
@@ -40,7 +41,10 @@ fn workloads(ctx: &Context) -> Vec<Workload> {
     let p = &ctx.scenario.stages.policies;
     let mut shapes = vec![("closed", Shape::Closed { users: p.users }, p.users * p.requests_per_user)];
     if p.open_rate > 0 && p.open_seconds > 0 {
-        shapes.push(("open", Shape::Open { rate: p.open_rate }, p.open_rate * p.open_seconds));
+        for &arrivals in &p.arrivals {
+            let at = arrivals.schedule(p.open_rate as f64, p.open_seconds as f64, &mut ctx.rng(&format!("arrivals-{}", arrivals.label())));
+            shapes.push((arrivals.label(), Shape::Scheduled { at: std::sync::Arc::new(at.clone()) }, at.len()));
+        }
     }
     shapes
         .into_iter()
@@ -120,7 +124,7 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
                     })
                     .collect();
                 let bar = ctx.bar(&format!("{}:{router}:{repetition}", w.load), w.requests.len() as u64);
-                for record in drive(ctx.api.base(), requests, w.shape, bar).await? {
+                for record in drive(ctx.api.base(), requests, w.shape.clone(), bar).await? {
                     let (f, size) = w.requests[record.tag];
                     rows.push(PolicyRow {
                         load: w.load.into(),
