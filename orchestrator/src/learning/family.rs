@@ -6,11 +6,15 @@
 //! The family is chosen by held-out error on the model's own rows: k-fold
 //! cross-validation (rows dealt to folds in turn, so every fold spans the
 //! sizes), each fold cleaned and fitted on the others, scored by the mean
-//! absolute percentage error of its predictions. Families within 2% of the
-//! best error count as tied and the slowest-growing of them wins: a faster
-//! curve extrapolates further wrong when it is fitting noise. With too few
-//! rows to hold any out, the dissertation's line is kept. `learning.model`
-//! fixes one family instead (`"linear"` is the dissertation's model).
+//! absolute percentage error of its predictions. The dissertation's line is
+//! the default hypothesis: another family replaces it only when its held-out
+//! error is at least 10% lower, and then the lowest wins. Held-out rows lie
+//! inside the trained sizes, so they cannot show how a curve extrapolates;
+//! on noisy rows (a far cloud, where the network dominates) a curve that
+//! wins by a hair is fitting noise and predicts unseen sizes worse (seen in
+//! the quick scenario: cloud error beyond the trained sizes doubled when
+//! any 2% win counted). With too few rows to hold any out, the line is
+//! kept. `learning.model` fixes one family instead.
 
 use hetfaas_api::Family;
 use serde::{Deserialize, Serialize};
@@ -21,8 +25,8 @@ use super::regression::{Sums, ols};
 const FOLDS: usize = 5;
 /// Fewest rows per fold that make a held-out score worth reading.
 const MIN_PER_FOLD: usize = 2;
-/// Relative error margin inside which families count as tied.
-const TIE: f64 = 1.02;
+/// How much lower than the line's a family's held-out error must be.
+const MARGIN: f64 = 0.9;
 
 /// `learning.model`: `"auto"` (chosen per model by held-out error) or one
 /// family for every model.
@@ -47,9 +51,10 @@ pub fn choose(rows: &[(f64, f64)], cleaning: &Cleaning, choice: ModelChoice) -> 
     let family = match choice {
         ModelChoice::Fixed(family) => family,
         ModelChoice::Auto => {
-            let scored: Vec<(Family, Option<f64>)> = Family::ALL.iter().map(|&f| (f, held_out_mape(rows, f, cleaning))).collect();
-            let best = scored.iter().filter_map(|s| s.1).fold(f64::INFINITY, f64::min);
-            scored.iter().find(|s| s.1.is_some_and(|e| e <= best * TIE)).map_or(Family::Linear, |s| s.0)
+            let line = held_out_mape(rows, Family::Linear, cleaning).unwrap_or(f64::INFINITY);
+            let scored = Family::ALL.iter().filter_map(|&f| Some((f, held_out_mape(rows, f, cleaning)?)));
+            let best = scored.filter(|&(_, e)| e <= line * MARGIN).min_by(|a, b| a.1.total_cmp(&b.1));
+            best.map_or(Family::Linear, |(f, _)| f)
         }
     };
     Chosen { family, validation_mape: held_out_mape(rows, family, cleaning) }
@@ -97,9 +102,18 @@ mod tests {
             (Family::Quadratic, |n| 3.0 + 0.0004 * n * n),
         ];
         for (family, curve) in curves {
-            let chosen = choose(&rows(curve), &cleaning, ModelChoice::Auto);
-            assert_eq!(chosen.family, family, "{chosen:?}");
-            assert!(chosen.validation_mape.unwrap() < 3.0, "{family:?}: {chosen:?}");
+            let rows = rows(curve);
+            let error = |f| choose(&rows, &cleaning, ModelChoice::Fixed(f)).validation_mape.unwrap();
+            assert!(error(family) < 3.0, "{family:?} fits its own curve: {}", error(family));
+            // A line with no slope is a constant: the one pair that may tie.
+            for other in Family::ALL.into_iter().filter(|&o| o != family && (family, o) != (Family::Constant, Family::Linear)) {
+                assert!(error(other) > error(family), "{other:?} fits {family:?}'s curve better");
+            }
+            let chosen = choose(&rows, &cleaning, ModelChoice::Auto).family;
+            match family {
+                Family::Constant => assert_eq!(chosen, Family::Linear, "a flat line is kept: the line is the default"),
+                _ => assert_eq!(chosen, family),
+            }
         }
     }
 
