@@ -6,8 +6,8 @@
 //! loop, or an open loop (request i is due at i/rate seconds, or at the
 //! time a seeded arrival process gave it, and the user holding it waits
 //! until then, with enough users that a slow answer does not delay the next
-//! arrival; latency is measured from the send, never from the wait). Each answer's placement headers are
-//! recorded by the transaction itself.
+//! arrival; latency is measured from the send, never from the wait). Each
+//! answer's placement headers are recorded by the transaction itself.
 //!
 //! On a 2-core machine goose and the orchestrator share the CPU: latencies
 //! include that contention, and reports say so.
