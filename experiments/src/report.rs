@@ -160,6 +160,14 @@ fn across(rows: &[&PolicyRow], q: f64) -> String {
     format!("{pooled:.1} [{lo:.1}, {hi:.1}]")
 }
 
+/// `value / base` as a ratio, or "-" when either is missing.
+fn ratio(value: Option<f64>, base: Option<f64>) -> String {
+    match (value, base) {
+        (Some(v), Some(b)) if b > 0.0 => format!("{:.2}×", v / b),
+        _ => "-".to_owned(),
+    }
+}
+
 /// Latency percentiles (with their spread across repetitions), mean, share
 /// per worker and errors, per load shape and policy.
 fn policy_table(run: &RunDir, out: &mut String) -> anyhow::Result<()> {
@@ -198,11 +206,8 @@ fn policy_table(run: &RunDir, out: &mut String) -> anyhow::Result<()> {
         let group: Vec<&PolicyRow> = rows.iter().filter(|r| r.load == load && r.policy == policy).collect();
         let single = [hetfaas_api::PolicyKind::EdgeOnly, hetfaas_api::PolicyKind::CloudOnly].map(|p| p99_of(&load, Router::Policy(p)));
         let best_single = single.into_iter().flatten().reduce(f64::min);
-        let ratio = |value: Option<f64>, base: Option<f64>| match (value, base) {
-            (Some(v), Some(b)) if b > 0.0 => format!("{:.2}×", v / b),
-            _ => "-".to_owned(),
-        };
-        let vs_oracle = ratio(mean_of(&load, policy), mean_of(&load, Router::Oracle));
+        let mean = Distribution::of(group.iter().map(|r| r.latency_ms)).mean();
+        let vs_oracle = ratio(Some(mean), mean_of(&load, Router::Oracle));
         let vs_single = ratio(p99_of(&load, policy), best_single);
         let mut share: Vec<(String, usize)> = Vec::new();
         for r in &group {
@@ -215,7 +220,6 @@ fn policy_table(run: &RunDir, out: &mut String) -> anyhow::Result<()> {
         share.sort();
         let share = share.iter().map(|(w, n)| format!("{w} {:.0}%", 100.0 * *n as f64 / group.len() as f64)).collect::<Vec<_>>().join(", ");
         let errors = group.iter().filter(|r| r.status != 200).count();
-        let mean = Distribution::of(group.iter().map(|r| r.latency_ms)).mean();
         let _ = writeln!(
             out,
             "| {load} | {policy} | {mean:.1} | {} | {} | {} | {vs_oracle} | {vs_single} | {share} | {errors} |",

@@ -26,15 +26,16 @@ pub enum Training<'a> {
 /// `MAX_EXAMPLE_BYTES`), in their generated (seeded, random) order. The
 /// harness's own events still draw from every case.
 pub fn example_cases(cases: &[String]) -> Vec<&String> {
-    let json_len = |case: &String| serde_json::to_string(case).map_or(usize::MAX, |s| s.len());
     let mut used = 2; // the list's brackets
     cases
         .iter()
-        .filter(|c| json_len(c) <= MAX_EXAMPLE_ELEMENT_BYTES)
-        .take_while(|c| {
-            used += json_len(c) + 1;
+        .map(|c| (c, serde_json::to_string(c).map_or(usize::MAX, |s| s.len())))
+        .filter(|&(_, len)| len <= MAX_EXAMPLE_ELEMENT_BYTES)
+        .take_while(|&(_, len)| {
+            used += len + 1;
             used <= MAX_EXAMPLE_BYTES
         })
+        .map(|(c, _)| c)
         .collect()
 }
 

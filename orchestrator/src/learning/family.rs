@@ -48,16 +48,17 @@ pub struct Chosen {
 
 /// Chooses for `rows` of `(input_size, duration_ms)`.
 pub fn choose(rows: &[(f64, f64)], cleaning: &Cleaning, choice: ModelChoice) -> Chosen {
-    let family = match choice {
-        ModelChoice::Fixed(family) => family,
+    let score = |family| Chosen { family, validation_mape: held_out_mape(rows, family, cleaning) };
+    match choice {
+        ModelChoice::Fixed(family) => score(family),
         ModelChoice::Auto => {
-            let line = held_out_mape(rows, Family::Linear, cleaning).unwrap_or(f64::INFINITY);
-            let scored = Family::ALL.iter().filter_map(|&f| Some((f, held_out_mape(rows, f, cleaning)?)));
-            let best = scored.filter(|&(_, e)| e <= line * MARGIN).min_by(|a, b| a.1.total_cmp(&b.1));
-            best.map_or(Family::Linear, |(f, _)| f)
+            let scored: Vec<Chosen> = Family::ALL.into_iter().map(score).collect();
+            let line = *scored.iter().find(|c| c.family == Family::Linear).expect("the line is a family");
+            let bar = line.validation_mape.unwrap_or(f64::INFINITY) * MARGIN;
+            let measured = scored.into_iter().filter_map(|c| Some((c, c.validation_mape?)));
+            measured.filter(|&(_, e)| e <= bar).min_by(|a, b| a.1.total_cmp(&b.1)).map_or(line, |(c, _)| c)
         }
-    };
-    Chosen { family, validation_mape: held_out_mape(rows, family, cleaning) }
+    }
 }
 
 /// The mean absolute percentage error of `family` on each fold when fitted
