@@ -19,7 +19,7 @@ pub struct Execution {
     pub error: Option<String>,
     /// Each worker's predicted duration when the decision was made.
     pub predicted_ms: BTreeMap<String, f64>,
-    /// The policy that placed it (`predicted` for training calls, which are
+    /// The policy that placed it (the configured default for training calls, which are
     /// pinned to a worker).
     pub policy: PolicyKind,
     /// Unix time in milliseconds when the request was sent to the worker.
@@ -44,4 +44,19 @@ impl Execution {
     pub fn learnable(&self) -> bool {
         self.success && !self.cold
     }
+}
+
+/// One handler call's resource use, where the platform measures it: on an
+/// invoke answer (`x-hetfaas-profile`) and from a `hetfaas node`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CallProfile {
+    /// CPU time of the handler call.
+    pub cpu_ms: f64,
+    /// Peak resident memory of the instance after the call.
+    pub maxrss_kb: u64,
+    /// Time the worker's CPU quota held its processes back while the call
+    /// ran (the cgroup's throttled time over the call), where the worker
+    /// has a quota. Other calls running beside it share that count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throttled_ms: Option<f64>,
 }

@@ -3,7 +3,7 @@
 
 use http::HeaderMap;
 
-use crate::PolicyKind;
+use crate::{CallProfile, PolicyKind};
 
 /// Where the invocation ran (a worker name).
 pub const WORKER: &str = "x-hetfaas-worker";
@@ -18,7 +18,8 @@ pub const COLD: &str = "x-hetfaas-cold";
 /// From a `hetfaas node`: which kind of function error a Lambda error body
 /// is (`raised`, `timeout`, `exited`, `out_of_memory`).
 pub const ERROR_KIND: &str = "x-hetfaas-error-kind";
-/// From a `hetfaas node`: the call's CPU time and peak memory, as JSON.
+/// The call's resource use ([`CallProfile`]) as JSON, where the worker
+/// measures it: on an invoke answer, and from a `hetfaas node`.
 pub const PROFILE: &str = "x-hetfaas-profile";
 
 /// Where and how one invocation was placed, as its answer's headers say.
@@ -30,6 +31,7 @@ pub struct Placement {
     pub predicted_ms: Vec<(String, f64)>,
     pub policy: Option<PolicyKind>,
     pub cold: bool,
+    pub profile: Option<CallProfile>,
 }
 
 impl Placement {
@@ -43,6 +45,7 @@ impl Placement {
             predicted_ms: parse_predictions(text(PREDICTED_MS)),
             policy: PolicyKind::parse(text(POLICY)),
             cold: text(COLD) == "true",
+            profile: serde_json::from_str(text(PROFILE)).ok(),
         }
     }
 

@@ -200,6 +200,12 @@ pub struct ModelSummary {
     /// on, when there were enough rows to hold some out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub validation_mape: Option<f64>,
+    /// How far the model's rows scatter about its curve (standard
+    /// deviation, ms): about 95% of calls at trained sizes land within
+    /// ±1.96 of it from the prediction, if the scatter is normal (an edge
+    /// under a CPU quota scatters wider above than below).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub residual_sd_ms: Option<f64>,
 }
 
 /// A transferred model's prior: which function it came from, how many rows

@@ -40,7 +40,7 @@ pub mod view;
 #[cfg(feature = "client")]
 pub use client::{Client, ClientError, Invoked};
 pub use error::{ErrorBody, ErrorDetail};
-pub use execution::Execution;
+pub use execution::{CallProfile, Execution};
 pub use function::{FunctionSpec, InvalidFunction, State, Tier, validate_name};
 pub use headers::Placement;
 pub use learning::{

@@ -128,6 +128,11 @@ pub struct AccuracyRow {
     pub status: u16,
     /// A new instance started for it (kept, marked; errors use warm rows).
     pub cold: bool,
+    /// The handler's CPU time, where the worker measures it.
+    pub cpu_ms: Option<f64>,
+    /// How long the worker's CPU quota held it back while it ran, where
+    /// the worker has a quota.
+    pub throttled_ms: Option<f64>,
 }
 
 impl Table for AccuracyRow {
@@ -212,10 +217,36 @@ pub struct PolicyRow {
     /// HTTP status; 0 when no answer came (transport error or timeout).
     pub status: u16,
     pub sent_s: f64,
+    /// An instance had to start for it (`false` in runs from before the
+    /// column existed).
+    #[serde(default)]
+    pub cold: bool,
 }
 
 impl Table for PolicyRow {
     const FILE: &'static str = "policies.csv";
+}
+
+/// `overload.csv`: one request of the overload sweep.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OverloadRow {
+    pub policy: PolicyKind,
+    /// Requests per second offered in this step.
+    pub offered_rate: f64,
+    /// The p99 that ends a policy's sweep.
+    pub threshold_ms: f64,
+    pub function: String,
+    pub input_size: u64,
+    pub worker: String,
+    pub latency_ms: f64,
+    /// HTTP status; 0 when no answer came (transport error or timeout).
+    pub status: u16,
+    /// Seconds since the step started, when the request was sent.
+    pub sent_s: f64,
+}
+
+impl Table for OverloadRow {
+    const FILE: &'static str = "overload.csv";
 }
 
 /// `oracle_profile.csv`: one (function, size, worker) of the oracle's

@@ -87,6 +87,7 @@ async fn run_stages(ctx: &mut Context, in_process: bool) -> anyhow::Result<serde
             Stage::Accuracy => stages::accuracy::run(ctx).await?,
             Stage::Transfer => stages::transfer::run(ctx).await?,
             Stage::Policies => stages::policies::run(ctx).await?,
+            Stage::Overload => stages::overload::run(ctx).await?,
             Stage::Soak => stages::soak::run(ctx, in_process).await?,
             Stage::Overhead => stages::overhead::run(ctx).await?,
         }

@@ -76,6 +76,7 @@ pub enum Stage {
     Accuracy,
     Transfer,
     Policies,
+    Overload,
     /// A benchmark: only when named.
     Soak,
     /// A benchmark: only when named.
@@ -83,7 +84,7 @@ pub enum Stage {
 }
 
 impl Stage {
-    pub const ALL: [Stage; 9] = [
+    pub const ALL: [Stage; 10] = [
         Stage::Import,
         Stage::Train,
         Stage::Cleaning,
@@ -91,6 +92,7 @@ impl Stage {
         Stage::Accuracy,
         Stage::Transfer,
         Stage::Policies,
+        Stage::Overload,
         Stage::Soak,
         Stage::Overhead,
     ];
@@ -121,6 +123,8 @@ pub struct Stages {
     pub transfer: Transfer,
     #[serde(default)]
     pub policies: Policies,
+    #[serde(default)]
+    pub overload: Overload,
     #[serde(default)]
     pub overhead: Overhead,
     #[serde(default)]
@@ -330,6 +334,47 @@ fn default_open_seconds() -> usize {
 }
 
 impl Default for Policies {
+    fn default() -> Self {
+        toml::from_str("").expect("defaults are valid")
+    }
+}
+
+/// Stage `overload`: Poisson load at a doubling rate per policy, until the
+/// policy's p99 passes `threshold_ms` or the rate passes `max_rate`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Overload {
+    #[serde(default = "default_overload_policies")]
+    pub policies: Vec<PolicyKind>,
+    /// The first offered rate, requests per second.
+    #[serde(default = "default_start_rate")]
+    pub start_rate: f64,
+    #[serde(default = "default_max_rate")]
+    pub max_rate: f64,
+    /// Seconds of arrivals per rate.
+    #[serde(default = "default_step_seconds")]
+    pub seconds: f64,
+    #[serde(default = "default_threshold_ms")]
+    pub threshold_ms: f64,
+}
+
+fn default_overload_policies() -> Vec<PolicyKind> {
+    PolicyKind::ALL.to_vec()
+}
+fn default_start_rate() -> f64 {
+    5.0
+}
+fn default_max_rate() -> f64 {
+    80.0
+}
+fn default_step_seconds() -> f64 {
+    5.0
+}
+fn default_threshold_ms() -> f64 {
+    1000.0
+}
+
+impl Default for Overload {
     fn default() -> Self {
         toml::from_str("").expect("defaults are valid")
     }

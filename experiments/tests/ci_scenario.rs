@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use hetfaas_experiments::results::{RunDir, trained_sizes};
 use hetfaas_experiments::runner::{RunOptions, render, run};
 
-const STAGE_FILES: [&str; 13] = [
+const STAGE_FILES: [&str; 14] = [
     "import.csv",
     "cold_starts.csv",
     "train.csv",
@@ -20,6 +20,7 @@ const STAGE_FILES: [&str; 13] = [
     "transfer_accuracy.csv",
     "policies.csv",
     "oracle_profile.csv",
+    "overload.csv",
     "soak.csv",
     "soak_memory.csv",
     "overhead.csv",
@@ -212,6 +213,7 @@ async fn the_ci_scenario_produces_rows_figures_and_a_report_and_repeats_for_its_
         "transfer-edge-seen",
         "transfer-cloud-unseen",
         "policies-latency-cdf-closed",
+        "overload-p99",
         "training-invocations",
         "soak-memory",
         "soak-latency",
@@ -227,11 +229,22 @@ async fn the_ci_scenario_produces_rows_figures_and_a_report_and_repeats_for_its_
     labels_are_facts(&first);
     oracle_follows_its_profile(&first);
     let report = std::fs::read_to_string(first.path("report.md")).unwrap();
-    for heading in
-        ["## Prediction accuracy", "## Training cost", "## Model families", "## Routing policies", "## Soak", "## Orchestrator overhead"]
-    {
+    for heading in [
+        "## Prediction accuracy",
+        "## Where the prediction error comes from",
+        "## Training cost",
+        "## Model families",
+        "## Routing policies",
+        "## Overload point",
+        "## Soak",
+        "## Orchestrator overhead",
+    ] {
         assert!(report.contains(heading), "report.md has {heading}:\n{report}");
     }
+    let sources = report.split("## Where the prediction error comes from").nth(1).unwrap().split("\n## ").next().unwrap();
+    let row = |worker: &str| sources.lines().find(|l| l.starts_with(&format!("| {worker} |"))).unwrap_or_default().to_owned();
+    assert!(row("edge").contains(" of "), "the edge has a CPU quota: its calls say whether it held them back:\n{sources}");
+    assert!(row("cloud").contains("| - |"), "the cloud has none, and shows none:\n{sources}");
     assert!(report.contains("| predicted |") && report.contains("| edge | seen |"), "{report}");
     let cold = report.lines().find(|l| l.starts_with("| call time, cold start")).expect("the reproduction table has cold starts");
     assert!(!cold.contains("not measured"), "{cold}");

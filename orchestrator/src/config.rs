@@ -121,7 +121,7 @@ fn default_data_dir() -> PathBuf {
 }
 
 fn default_policy() -> PolicyKind {
-    PolicyKind::Predicted
+    PolicyKind::LeastExpectedCompletion
 }
 
 fn default_edge_guard() -> f64 {
@@ -250,7 +250,7 @@ mod tests {
         let config = Config::default();
         let names: Vec<_> = config.workers.iter().map(|w| (w.name.as_str(), w.tier)).collect();
         assert_eq!(names, vec![("edge", Tier::Edge), ("cloud", Tier::Cloud)]);
-        assert_eq!(config.policy, PolicyKind::Predicted);
+        assert_eq!(config.policy, PolicyKind::LeastExpectedCompletion);
     }
 
     #[test]

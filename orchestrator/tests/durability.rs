@@ -30,7 +30,9 @@ async fn rows_survive_a_clean_shutdown_and_the_restart_serves_the_same_functions
         let rows = store.executions("squares", None).await.unwrap();
         let served: Vec<_> = rows.iter().filter(|r| !r.training).collect();
         assert_eq!(served.len(), 40, "every invocation has its row");
-        assert!(served.iter().all(|r| r.success && r.input_size == 2 && r.duration_ms > 0.0 && r.policy == PolicyKind::Predicted));
+        assert!(
+            served.iter().all(|r| r.success && r.input_size == 2 && r.duration_ms > 0.0 && r.policy == PolicyKind::LeastExpectedCompletion)
+        );
         assert!(rows.iter().any(|r| r.training), "training invocations are stored too");
     }
 

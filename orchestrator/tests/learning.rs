@@ -71,6 +71,10 @@ async fn after_training_small_inputs_run_on_the_edge_and_large_ones_in_the_cloud
     // (1, 100, 200, 250, 500, 750, 1000), and 10 growing ones.
     assert_eq!(training.invocations, 2 * (1 + 7 + 10), "{function:?}");
     assert_eq!(function.models.len(), 2, "a model per worker: {function:?}");
+    for (worker, model) in &function.models {
+        assert!(model.validation_mape.is_some_and(f64::is_finite), "{worker}: the family's held-out error is shown: {model:?}");
+        assert!(model.residual_sd_ms.is_some_and(|sd| sd > 0.0), "{worker}: and how far its rows scatter: {model:?}");
+    }
     // Training just kept the edge's tenth of a CPU busy: until its
     // utilisation falls below the guard, the router rightly avoids it.
     common::wait_until_idle(&server, "edge").await;
@@ -85,6 +89,15 @@ async fn after_training_small_inputs_run_on_the_edge_and_large_ones_in_the_cloud
         let other = predicted.iter().find(|(w, _)| w != expected).unwrap().1;
         assert!(3.0 * chosen <= other, "size {size}: the chosen worker is predicted over 3× faster: {predicted:?}");
     }
+
+    // A tenth of a core in 10 ms periods is 1 ms of CPU a period: a call
+    // that needs over 2 ms of CPU cannot finish without being held back.
+    let pinned = server.invoke("growing", &event(1000), Some(PolicyKind::EdgeOnly)).await;
+    let profile = pinned.placement.profile.expect("a local worker measures each call");
+    assert!(profile.cpu_ms > 2.0, "the call is long enough to test: {profile:?}");
+    assert!(profile.throttled_ms.is_some_and(|t| t > 0.0), "the edge's quota held it back, and says so: {profile:?}");
+    let cloud = server.invoke("growing", &event(1000), Some(PolicyKind::CloudOnly)).await.placement.profile.unwrap();
+    assert_eq!(cloud.throttled_ms, None, "no quota on the cloud, nothing to report: {cloud:?}");
 
     let body = server.api.predictions("growing", 1000).await.unwrap();
     assert!(body.predictions_ms["edge"] > body.predictions_ms["cloud"], "the throttled edge is predicted slower on large inputs: {body:?}");

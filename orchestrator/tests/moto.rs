@@ -218,7 +218,7 @@ async fn the_lambda_path_opens_a_hetfaas_image_envelope() {
         br#"{"__hetfaas_envelope__": 1, "result": {"sorted": [1, 2]}, "profile": {"cpu_ms": 3.5, "maxrss_kb": 20480}, "cold": true}"#;
     let outcome = lambda.invoke("wrapped", bytes::Bytes::from_static(envelope)).await.unwrap();
     assert_eq!(&outcome.result.unwrap()[..], br#"{"sorted": [1, 2]}"#);
-    assert_eq!((outcome.profile, outcome.cold), (Some(CallProfile { cpu_ms: 3.5, maxrss_kb: 20480 }), true));
+    assert_eq!((outcome.profile, outcome.cold), (Some(CallProfile { cpu_ms: 3.5, maxrss_kb: 20480, throttled_ms: None }), true));
     let plain = lambda.invoke("wrapped", bytes::Bytes::from_static(br#"{"n": 1}"#)).await.unwrap();
     assert_eq!((&plain.result.unwrap()[..], plain.profile, plain.cold), (&br#"{"n": 1}"#[..], None, false));
     lambda.remove("wrapped").await.unwrap();

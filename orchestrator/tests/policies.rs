@@ -31,8 +31,10 @@ async fn every_policy_places_requests_where_it_says() {
     let edge = random.iter().filter(|w| *w == "edge").count();
     assert!((8..=32).contains(&edge), "random uses both workers: {edge}/40 on the edge");
 
-    // Trained: the default policy takes the shortest prediction it reports.
-    let invoked = server.invoke("squares", "[1]", None).await;
+    let default = server.invoke("squares", "[1]", None).await;
+    assert_eq!(default.placement.policy, Some(PolicyKind::LeastExpectedCompletion), "the default policy");
+    // Trained: `predicted` takes the shortest prediction it reports.
+    let invoked = server.invoke("squares", "[1]", Some(PolicyKind::Predicted)).await;
     let predicted = &invoked.placement.predicted_ms;
     let fastest = predicted.iter().min_by(|a, b| a.1.total_cmp(&b.1)).unwrap();
     assert_eq!(predicted.len(), 2, "one prediction per worker");

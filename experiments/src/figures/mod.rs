@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 
 use self::chart::{BarChart, Mark, Series, XyChart, save_bars, save_xy};
 use crate::results::{
-    AccuracyRow, CleaningRow, MemoryRow, OverheadRow, PolicyRow, RegressionRow, RunDir, SoakRow, TransferAccuracyRow, TransferRow,
+    AccuracyRow, CleaningRow, MemoryRow, OverheadRow, OverloadRow, PolicyRow, RegressionRow, RunDir, SoakRow, Table, TransferAccuracyRow,
+    TransferRow,
 };
 use crate::stats::percentile;
 
@@ -50,6 +51,7 @@ pub fn render(run: &RunDir, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
     transfer(run, &mut save)?;
     faithful::transfer(run, &mut save)?;
     policies(run, &mut save)?;
+    overload(run, &mut save)?;
     soak(run, &mut save)?;
     overhead(run, &mut save)?;
     let mut bars = transfer_cost(run, out)?;
@@ -234,6 +236,27 @@ fn policies(run: &RunDir, save: &mut Save) -> anyhow::Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// p99 latency against offered load per policy (the overload sweep),
+/// clipped at twice the threshold so a failed step stays on the chart.
+fn overload(run: &RunDir, save: &mut Save) -> anyhow::Result<()> {
+    if !run.path(OverloadRow::FILE).exists() {
+        return Ok(());
+    }
+    let rows: Vec<OverloadRow> = run.read()?;
+    let series = crate::report::overload::steps(&rows)
+        .into_iter()
+        .enumerate()
+        .map(|(i, (policy, steps))| Series {
+            label: policy.to_string(),
+            points: steps.iter().map(|(&rate, s)| (rate as f64 / 1000.0, s.p99_ms.min(2.0 * s.threshold_ms))).collect(),
+            mark: Mark::Line,
+            colour: i,
+        })
+        .collect();
+    let title = "p99 latency against offered load (Poisson arrivals)".to_owned();
+    save("overload-p99", XyChart { title, x_label: "offered load (requests/s)".into(), y_label: "p99 latency (ms)".into(), series })
 }
 
 /// The soak: resident memory over time, and p99 latency per 30 s window.

@@ -32,7 +32,7 @@ struct Planned {
 
 /// One policy per tier that has workers: `edge-only`, `cloud-only`. Each
 /// pins a request to its tier; the worker that ran it is in the response.
-fn tier_policies(ctx: &Context) -> Vec<PolicyKind> {
+pub fn tier_policies(ctx: &Context) -> Vec<PolicyKind> {
     let mut policies = Vec::new();
     for w in &ctx.scenario.orchestrator.workers {
         let policy = match w.tier {
@@ -120,6 +120,8 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
                 latency_ms: record.latency_ms,
                 status: record.status,
                 cold: record.placement.cold,
+                cpu_ms: record.placement.profile.map(|p| p.cpu_ms),
+                throttled_ms: record.placement.profile.and_then(|p| p.throttled_ms),
             });
         }
     }

@@ -11,11 +11,35 @@
 //! so the difference is the start-up, with the same contention on both.
 //! Writes `cold_starts.csv`.
 
-use hetfaas_api::PolicyKind;
+use codenet_loader::import::Imported;
+use hetfaas_api::{Invoked, PolicyKind};
+use rand::rngs::StdRng;
 use tokio::task::JoinSet;
 
 use super::{Context, event};
 use crate::results::ColdStartRow;
+
+/// `calls` simultaneous calls of `f` at `size`, placed by `policy`; their
+/// answers, in completion order.
+pub async fn burst(
+    ctx: &Context,
+    f: &Imported,
+    policy: PolicyKind,
+    calls: usize,
+    size: u64,
+    rng: &mut StdRng,
+) -> anyhow::Result<Vec<Invoked>> {
+    let mut set = JoinSet::new();
+    for _ in 0..calls {
+        let (api, name, body) = (ctx.api.clone(), f.name.clone(), event(f, size, rng).as_ref().clone());
+        set.spawn(async move { api.invoke(&name, body, Some(policy)).await });
+    }
+    let mut answers = Vec::with_capacity(calls);
+    while let Some(invoked) = set.join_next().await {
+        answers.push(invoked??);
+    }
+    Ok(answers)
+}
 
 pub async fn run(ctx: &Context, policies: &[PolicyKind]) -> anyhow::Result<()> {
     let a = &ctx.scenario.stages.accuracy;
@@ -26,18 +50,12 @@ pub async fn run(ctx: &Context, policies: &[PolicyKind]) -> anyhow::Result<()> {
     let mut rows = Vec::new();
     for f in ctx.charted(a.functions) {
         for &policy in policies {
-            for burst in 0..a.cold_bursts {
-                let mut calls = JoinSet::new();
-                for _ in 0..burst + 2 {
-                    let (api, name, body) = (ctx.api.clone(), f.name.clone(), event(f, size, &mut rng).as_ref().clone());
-                    calls.spawn(async move { api.invoke(&name, body, Some(policy)).await });
-                }
-                while let Some(invoked) = calls.join_next().await {
-                    let invoked = invoked??;
+            for burst_size in (0..a.cold_bursts).map(|b| b + 2) {
+                for invoked in burst(ctx, f, policy, burst_size, size, &mut rng).await? {
                     rows.push(ColdStartRow {
                         function: f.name.clone(),
                         worker: invoked.placement.worker.clone(),
-                        burst: burst + 2,
+                        burst: burst_size,
                         input_size: size,
                         cold: invoked.placement.cold,
                         status: invoked.status.as_u16(),

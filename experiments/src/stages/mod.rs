@@ -8,6 +8,7 @@ pub mod cleaning;
 pub mod cold_starts;
 pub mod import;
 pub mod overhead;
+pub mod overload;
 pub mod policies;
 pub mod soak;
 pub mod train;

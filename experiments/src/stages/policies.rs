@@ -14,6 +14,8 @@
 //! routing by service time alone can do (exact with one worker per tier).
 //! A (function, size) with no warm, successful profiled call is placed by
 //! `predicted` instead.
+//! Before any of it, every worker's pool is warmed to the closed loop's
+//! concurrency (`warm_pools`).
 //! Writes `policies.csv`, one row per request sent (transport errors and
 //! timeouts are rows with status 0), and `oracle_profile.csv`.
 
@@ -94,11 +96,31 @@ async fn profile(ctx: &Context, workloads: &[Workload]) -> anyhow::Result<(BTree
     Ok((best.into_iter().map(|(k, (policy, _))| (k, policy)).collect(), rows))
 }
 
+/// Brings every worker's pool for every function to the closed loop's
+/// concurrency (`users` simultaneous calls, pinned to each tier), so that
+/// every policy starts from the same warm instances: otherwise whichever
+/// policy first runs a function concurrently on a worker pays for its
+/// start-ups, and the rotation only spreads that cost unevenly. Cold starts
+/// are measured on their own (`cold_starts.rs`); cold calls that still
+/// happen are counted per policy.
+async fn warm_pools(ctx: &Context) -> anyhow::Result<()> {
+    let p = &ctx.scenario.stages.policies;
+    let mut rng = ctx.rng("policies-warm-up");
+    let size = p.sizes.iter().copied().min().unwrap_or(1);
+    for f in &ctx.imported {
+        for policy in super::accuracy::tier_policies(ctx) {
+            super::cold_starts::burst(ctx, f, policy, p.users, size, &mut rng).await?;
+        }
+    }
+    Ok(())
+}
+
 pub async fn run(ctx: &Context) -> anyhow::Result<()> {
     let p = &ctx.scenario.stages.policies;
     if !p.learning {
         ctx.api.set_learning(Incremental::Off).await?;
     }
+    warm_pools(ctx).await?;
     let workloads = workloads(ctx);
     let (oracle, profiled) = if p.policies.contains(&Router::Oracle) { profile(ctx, &workloads).await? } else { Default::default() };
     let mut rows = Vec::new();
@@ -133,11 +155,12 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
                         function: ctx.imported[f].name.clone(),
                         input_size: size,
                         predicted_ms: record.placement.predicted_for_worker().unwrap_or(f64::NAN),
-                        worker: record.placement.worker,
                         latency_ms: record.latency_ms,
                         duration_ms: record.placement.duration_ms,
                         status: record.status,
                         sent_s: record.sent_s,
+                        cold: record.placement.cold,
+                        worker: record.placement.worker,
                     });
                 }
             }

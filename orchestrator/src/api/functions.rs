@@ -78,7 +78,7 @@ pub async fn run(app: &AppState, function: String, event: Bytes, headers: &Heade
 }
 
 fn respond(orchestrator: &Orchestrator, invocation: Invocation) -> Response {
-    let Invocation { result, worker, duration_ms, predicted_ms, policy, cold } = invocation;
+    let Invocation { result, worker, duration_ms, predicted_ms, policy, cold, profile } = invocation;
     let mut response = match result {
         Ok(body) => ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response(),
         Err(error) => ApiError::from(error).into_response(),
@@ -93,6 +93,10 @@ fn respond(orchestrator: &Orchestrator, invocation: Invocation) -> Response {
     ];
     for (name, value) in values {
         response.headers_mut().insert(name, value.expect("worker names and numbers are header-safe"));
+    }
+    if let Some(profile) = profile {
+        let profile = serde_json::to_string(&profile).expect("profiles serialise");
+        response.headers_mut().insert(headers::PROFILE, HeaderValue::from_str(&profile).expect("JSON numbers are header-safe"));
     }
     response
 }

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use super::cleaning::{Bounds, Cleaning};
 use super::family::{self, Chosen, ModelChoice};
-use super::regression::{Sums, fit, ols};
+use super::regression::{Sums, fit, ols, residual_sd};
 use crate::store::{Execution, ModelRecord};
 
 /// Rows a model absorbs before its first re-cleaning, however small it is.
@@ -196,6 +196,7 @@ impl Model {
             cleaning: record.cleaning.clone(),
             window_end_ms: record.window_end_ms,
             prior: state.as_ref().and_then(|s| s.prior.clone()).map(|p| PriorSummary { source: p.source, rows: p.sums.n, scale: p.scale }),
+            residual_sd_ms: state.as_ref().and_then(|s| residual_sd(&s.sums, &record.line)),
             validation_mape: state.and_then(|s| s.validation_mape),
         }
     }

@@ -88,6 +88,19 @@ pub fn ols(s: &Sums) -> Option<Fit> {
     Some(Fit { line: Line::linear(intercept, slope), r2 })
 }
 
+/// The standard deviation of the rows summarised by `s` about `line` (in
+/// the line's own regressor), from the sums alone: O(1), so every model
+/// can show how far its calls scatter. With n − 2 degrees of freedom;
+/// `None` with fewer than three rows.
+pub fn residual_sd(s: &Sums, line: &Line) -> Option<f64> {
+    if s.n < 3.0 {
+        return None;
+    }
+    let (a, b) = (line.intercept, line.slope);
+    let sse = s.yy - 2.0 * a * s.y - 2.0 * b * s.xy + s.n * a * a + 2.0 * a * b * s.x + b * b * s.xx;
+    Some((sse.max(0.0) / (s.n - 2.0)).sqrt())
+}
+
 /// Fits rows `(input_size, duration_ms)` with `linfa-linear`'s OLS. Falls
 /// back to [`ols`] where linfa cannot (fewer than two distinct sizes).
 pub fn fit(rows: &[(f64, f64)]) -> Option<Fit> {
@@ -129,6 +142,18 @@ mod tests {
         assert!(
             (a.line.slope - b.line.slope).abs() < 1e-9 && (a.line.intercept - b.line.intercept).abs() < 1e-6 && (a.r2 - b.r2).abs() < 1e-9
         );
+    }
+
+    #[test]
+    fn the_residual_spread_comes_from_the_sums() {
+        let rows = noisy_line(400);
+        let sums = Sums::of(rows.iter().copied());
+        let line = ols(&sums).unwrap().line;
+        let direct = rows.iter().map(|&(x, y)| (y - line.intercept - line.slope * x).powi(2)).sum::<f64>() / (rows.len() - 2) as f64;
+        let sd = residual_sd(&sums, &line).unwrap();
+        assert!((sd - direct.sqrt()).abs() < 1e-6, "{sd} vs {}", direct.sqrt());
+        assert!((sd - 2.5f64.sqrt()).abs() < 0.01, "the noise is ±2 and ±1: mean square 2.5");
+        assert_eq!(residual_sd(&Sums::of([(1.0, 1.0), (2.0, 2.0)]), &line), None);
     }
 
     #[test]

@@ -71,6 +71,6 @@ mod tests {
         let target = Target { worker: "edge", function: "f" };
         let outcome = post(&reqwest::Client::new(), &url, Bytes::new(), Duration::from_secs(10), target).await.unwrap();
         assert_eq!(&outcome.result.unwrap()[..], b"[1, 2]");
-        assert_eq!((outcome.profile, outcome.cold), (Some(CallProfile { cpu_ms: 1.25, maxrss_kb: 30000 }), true));
+        assert_eq!((outcome.profile, outcome.cold), (Some(CallProfile { cpu_ms: 1.25, maxrss_kb: 30000, throttled_ms: None }), true));
     }
 }

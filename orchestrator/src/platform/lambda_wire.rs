@@ -130,7 +130,7 @@ mod tests {
             br#"{"__hetfaas_envelope__": 1, "result": {"b": 1, "a": [2]}, "profile": {"cpu_ms": 2.5, "maxrss_kb": 9000}, "cold": true}"#;
         let opened = open_envelope(bytes::Bytes::from_static(envelope));
         assert_eq!(&opened.body[..], br#"{"b": 1, "a": [2]}"#, "the result's bytes, key order and spacing kept");
-        assert_eq!((opened.profile, opened.cold), (Some(CallProfile { cpu_ms: 2.5, maxrss_kb: 9000 }), Some(true)));
+        assert_eq!((opened.profile, opened.cold), (Some(CallProfile { cpu_ms: 2.5, maxrss_kb: 9000, throttled_ms: None }), Some(true)));
         for plain in [&br#"{"result": 1}"#[..], b"[1, 2]", b"\"__hetfaas_envelope__\"", br#"{"__hetfaas_envelope__": 1}"#] {
             let opened = open_envelope(bytes::Bytes::copy_from_slice(plain));
             assert_eq!((&opened.body[..], opened.profile, opened.cold), (plain, None, None), "{}", String::from_utf8_lossy(plain));

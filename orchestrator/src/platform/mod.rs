@@ -46,13 +46,6 @@ pub struct InvokeOutcome {
     pub profile: Option<CallProfile>,
 }
 
-/// CPU time and peak memory of one handler call, measured by the runtime.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct CallProfile {
-    pub cpu_ms: f64,
-    pub maxrss_kb: u64,
-}
-
 /// How a function call went wrong by the function's own doing. These are the
 /// function's answer and are never retried on another worker.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -103,7 +96,7 @@ pub enum DeployError {
     Platform { worker: String, detail: String },
 }
 
-pub use hetfaas_api::Utilisation;
+pub use hetfaas_api::{CallProfile, Utilisation};
 
 #[async_trait]
 pub trait Platform: Send + Sync + std::fmt::Debug {
@@ -148,6 +141,13 @@ pub trait Platform: Send + Sync + std::fmt::Debug {
     /// for platforms that scale out per request (Lambda, Knative).
     fn parallelism(&self) -> f64 {
         f64::INFINITY
+    }
+
+    /// The part of a call's duration spent on the way there and back,
+    /// which no other call waits behind: the queue-aware policy leaves it
+    /// out of the work in flight. 0 where the platform cannot know it.
+    fn transit_ms(&self) -> f64 {
+        0.0
     }
 }
 

@@ -13,7 +13,7 @@ use super::Orchestrator;
 use super::lifecycle::now_ms;
 use crate::function::{FunctionState, Tier};
 use crate::learning::predict;
-use crate::platform::{FunctionError, InvokeOutcome, PlatformError};
+use crate::platform::{CallProfile, FunctionError, InvokeOutcome, PlatformError};
 use crate::recorder::Row;
 use crate::routing::{self, Candidate, PolicyKind};
 use crate::worker::WorkerId;
@@ -71,6 +71,8 @@ pub struct Invocation {
     pub predicted_ms: Arc<[(WorkerId, f64)]>,
     pub policy: PolicyKind,
     pub cold: bool,
+    /// The call's resource use, where the worker measures it.
+    pub profile: Option<CallProfile>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -128,16 +130,16 @@ impl Orchestrator {
         }
         let policy = inner.policies.get(request.policy);
         let slots = inner.models.slots(&request.function);
+        let now = Instant::now();
         let candidates: Vec<Candidate> = entry
             .workers
             .iter()
             .filter(|&&w| request.target.is_none_or(|t| t == w))
-            .map(|&w| Candidate {
-                worker: w,
-                tier: inner.workers[w.index()].tier,
-                predicted_ms: predict(slots.as_ref(), w, request.input_size),
-                queued_ms: inner.workers[w.index()].queued_ms(),
-                usable: self.usable(w),
+            .map(|&w| {
+                let predicted_ms = predict(slots.as_ref(), w, request.input_size);
+                let worker = &inner.workers[w.index()];
+                let queued_ms = predicted_ms.map_or(0.0, |p| worker.queued_ms(p, now));
+                Candidate { worker: w, tier: worker.tier, predicted_ms, queued_ms, usable: self.usable(w) }
             })
             .collect();
         let mut order = Vec::with_capacity(candidates.len());
@@ -157,13 +159,16 @@ impl Orchestrator {
             drop(in_flight);
             let duration_ms = start.elapsed().as_secs_f64() * 1000.0;
             inner.metrics.observe(worker.id, duration_ms, &outcome);
+            if let (Some(predicted), Ok(InvokeOutcome { result: Ok(_), .. })) = (candidate.predicted_ms, &outcome) {
+                worker.observe(predicted, duration_ms);
+            }
             let client_gone = gone.0.load(Ordering::Relaxed);
             let attempt =
                 Attempt { function: &entry.name, worker: worker.id, duration_ms, started_at_ms, policy: policy.kind(), client_gone };
             inner.recorder.record(attempt.row(&request, &predicted_ms, &outcome)).await;
             match outcome {
-                Ok(InvokeOutcome { result, cold, .. }) => {
-                    return Ok(Invocation { result, worker: worker.id, duration_ms, predicted_ms, policy: policy.kind(), cold });
+                Ok(InvokeOutcome { result, cold, profile }) => {
+                    return Ok(Invocation { result, worker: worker.id, duration_ms, predicted_ms, policy: policy.kind(), cold, profile });
                 }
                 Err(error) => {
                     all_throttled &= matches!(error, PlatformError::Throttled { .. });

@@ -20,8 +20,9 @@ mod training;
 
 use std::collections::{BTreeMap, HashSet};
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 pub use self::invoke::{Invocation, InvokeError, InvokeRequest};
 pub use self::lifecycle::CreateError;
@@ -34,7 +35,7 @@ use crate::learning::{LearningConfig, ModelCache};
 use crate::metrics::Metrics;
 use crate::platform::{CREDENTIAL_SCOPES, Platform, StartError};
 use crate::recorder::Recorder;
-use crate::routing::Policies;
+use crate::routing::{Backlog, InFlight, Policies};
 use crate::store::{Store, StoreError};
 use crate::worker::{WorkerId, WorkerNames};
 
@@ -48,21 +49,9 @@ pub struct Worker {
     healthy: AtomicBool,
     /// Set while its functions are being redeployed after an outage.
     recovering: AtomicBool,
-    /// The predicted work of the calls in flight on it, in µs: what this
-    /// orchestrator has sent and not yet had answered.
-    backlog_us: AtomicU64,
-}
-
-/// One call's share of a worker's backlog, given back when it ends.
-pub(crate) struct InFlight<'a> {
-    worker: &'a Worker,
-    us: u64,
-}
-
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        self.worker.backlog_us.fetch_sub(self.us, Ordering::Relaxed);
-    }
+    /// The work this orchestrator has in flight on it, for the
+    /// queue-aware policy.
+    backlog: Backlog,
 }
 
 impl Worker {
@@ -70,18 +59,26 @@ impl Worker {
         self.healthy.load(Ordering::Relaxed)
     }
 
-    /// The time a new call would wait behind the work in flight, were that
-    /// work shared evenly over the calls the worker runs at once.
-    pub fn queued_ms(&self) -> f64 {
-        let parallelism = self.platform.parallelism();
-        if parallelism.is_infinite() { 0.0 } else { self.backlog_us.load(Ordering::Relaxed) as f64 / 1000.0 / parallelism }
+    /// How much longer than predicted a call predicted at `predicted_ms`
+    /// would take here, beside the calls in flight, as of `now`.
+    pub fn queued_ms(&self, predicted_ms: f64, now: Instant) -> f64 {
+        self.backlog.wait_ms(self.work_ms(predicted_ms), self.platform.parallelism(), now)
     }
 
-    /// Counts a call of `predicted_ms` in the backlog until the guard drops.
+    /// Feeds a finished call's duration back into the worker's stretch.
+    pub(crate) fn observe(&self, predicted_ms: f64, duration_ms: f64) {
+        self.backlog.observe(self.work_ms(predicted_ms), self.work_ms(duration_ms), Instant::now());
+    }
+
+    /// The part of a call's predicted duration spent on the worker rather
+    /// than on the network, which nothing queues for.
+    fn work_ms(&self, predicted_ms: f64) -> f64 {
+        (predicted_ms - self.platform.transit_ms()).max(0.0)
+    }
+
+    /// Counts a call in the backlog until the guard drops.
     pub(crate) fn in_flight(&self, predicted_ms: f64) -> InFlight<'_> {
-        let us = (predicted_ms.max(0.0) * 1000.0) as u64;
-        self.backlog_us.fetch_add(us, Ordering::Relaxed);
-        InFlight { worker: self, us }
+        self.backlog.enter(self.work_ms(predicted_ms))
     }
 
     fn set_healthy(&self, healthy: bool) {
@@ -152,7 +149,7 @@ impl Orchestrator {
                 platform,
                 healthy: AtomicBool::new(true),
                 recovering: AtomicBool::new(false),
-                backlog_us: AtomicU64::new(0),
+                backlog: Backlog::default(),
             });
         }
         for scope in CREDENTIAL_SCOPES {

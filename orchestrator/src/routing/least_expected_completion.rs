@@ -1,6 +1,9 @@
 //! `least-expected-completion`: the worker expected to *finish* the call
 //! first wins, counting the wait behind what this orchestrator already has
-//! in flight there: predicted service time + queued work / parallelism.
+//! in flight there: predicted service time + [`Backlog::wait_ms`] (the work
+//! in flight, less its network transit, shared as processor sharing shares
+//! it, over the worker's parallelism, scaled by how much longer than
+//! predicted the worker's recent calls took).
 //!
 //! `predicted` ranks by service time alone, learned from calls made one at
 //! a time, so under concurrency it keeps choosing a fast worker that is
@@ -12,6 +15,8 @@
 //! orchestrator itself sent, so no worker has to report its queue.
 //! Workers without a model come last, edge first, as under `predicted`.
 
+#[cfg(doc)]
+use super::Backlog;
 use super::{Candidate, Policy, PolicyKind, by_estimate};
 
 #[derive(Debug)]

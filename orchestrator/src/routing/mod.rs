@@ -7,6 +7,7 @@
 //! others: they are tried only when everything else has failed, so a
 //! saturated edge still serves when it is all there is.
 
+mod backlog;
 mod least_expected_completion;
 mod predicted;
 mod random;
@@ -16,6 +17,7 @@ mod tier;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+pub use backlog::{Backlog, InFlight};
 pub use hetfaas_api::PolicyKind;
 
 use crate::function::Tier;
@@ -28,9 +30,9 @@ pub struct Candidate {
     pub tier: Tier,
     /// The learned duration for this input size, if a model exists.
     pub predicted_ms: Option<f64>,
-    /// How long a call sent now would wait behind the work already in
-    /// flight on the worker (its predicted durations over the worker's
-    /// parallelism); 0 for workers that scale out.
+    /// How much longer than alone a call sent now would take behind the
+    /// work already in flight on the worker ([`Backlog::wait_ms`]); 0 for
+    /// workers that scale out.
     pub queued_ms: f64,
     /// Healthy and, on the edge, under the utilisation guard.
     pub usable: bool,

@@ -334,7 +334,7 @@ fn drain_stderr(child: &mut Child, function: String) {
 
 fn parse_reply(bytes: &[u8]) -> Result<Reply, CallFailure> {
     let frame: Frame = serde_json::from_slice(bytes).map_err(|e| CallFailure::Protocol(format!("bad reply frame: {e}")))?;
-    let profile = CallProfile { cpu_ms: frame.cpu_ms, maxrss_kb: frame.maxrss_kb };
+    let profile = CallProfile { cpu_ms: frame.cpu_ms, maxrss_kb: frame.maxrss_kb, throttled_ms: None };
     let result = if frame.ok {
         let json = frame.result.map_or("null", RawValue::get);
         Ok(Bytes::copy_from_slice(json.as_bytes()))

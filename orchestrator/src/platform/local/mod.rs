@@ -62,6 +62,8 @@ pub struct LocalPlatform {
     sandbox_mode: String,
     max_instances: usize,
     parallelism: f64,
+    /// The worker as a whole has a CPU quota (`cpu`).
+    quota: bool,
     background: Vec<JoinHandle<()>>,
 }
 
@@ -113,8 +115,16 @@ impl LocalPlatform {
             sandbox_mode,
             max_instances: config.max_instances,
             parallelism: parallelism(&config),
+            quota: config.cpu.is_some(),
             background,
         })
+    }
+
+    /// The worker quota's throttled time so far, when it has a quota: two
+    /// reads of an in-memory cgroup file around each call, so a call's
+    /// profile says how long the quota held the worker back while it ran.
+    fn throttled_ns(&self) -> Option<u64> {
+        self.shared.group.as_ref().filter(|_| self.quota).map(Group::throttled_ns)
     }
 
     fn pool(&self, function: &str) -> Option<Arc<Pool>> {
@@ -265,7 +275,11 @@ impl Platform for LocalPlatform {
             .pool(function)
             .ok_or_else(|| PlatformError::NotDeployed { worker: self.shared.worker.clone(), function: function.to_owned() })?;
         self.link.cross(event.len()).await;
-        let outcome = pool.invoke(&self.shared, &event).await?;
+        let throttled_before = self.throttled_ns();
+        let mut outcome = pool.invoke(&self.shared, &event).await?;
+        if let (Some(before), Some(after), Some(profile)) = (throttled_before, self.throttled_ns(), outcome.profile.as_mut()) {
+            profile.throttled_ms = Some(after.saturating_sub(before) as f64 / 1e6);
+        }
         let reply_len = outcome.result.as_ref().map_or(256, Bytes::len);
         self.link.cross(reply_len).await;
         Ok(outcome)
@@ -273,6 +287,10 @@ impl Platform for LocalPlatform {
 
     fn parallelism(&self) -> f64 {
         self.parallelism
+    }
+
+    fn transit_ms(&self) -> f64 {
+        self.link.round_trip_ms()
     }
 
     fn utilisation(&self) -> Utilisation {

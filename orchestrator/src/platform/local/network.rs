@@ -143,6 +143,12 @@ impl Link {
         Duration::from_secs_f64((latency_ms.max(0.0) + transfer_ms) / 1000.0)
     }
 
+    /// The mean time a call spends on the link, there and back, before
+    /// transmission time.
+    pub fn round_trip_ms(&self) -> f64 {
+        2.0 * self.config.delay_ms
+    }
+
     /// Sleeps for one crossing of `bytes`; a zero-delay link costs nothing.
     pub async fn cross(&self, bytes: usize) {
         let delay = self.one_way(bytes);

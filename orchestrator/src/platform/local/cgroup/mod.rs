@@ -182,6 +182,14 @@ impl Group {
         }
     }
 
+    /// Time the group's quota has held its processes back, in nanoseconds.
+    pub fn throttled_ns(&self) -> u64 {
+        match self.hierarchy {
+            Hierarchy::V1 { .. } => read_key(&self.cpu_dir().join("cpu.stat"), "throttled_time"),
+            Hierarchy::V2 { .. } => read_key(&self.cpu_dir().join("cpu.stat"), "throttled_usec") * 1000,
+        }
+    }
+
     pub fn memory_usage_bytes(&self) -> u64 {
         match self.hierarchy {
             Hierarchy::V1 { .. } => read_u64(&self.memory_dir().join("memory.usage_in_bytes")),

@@ -1,6 +1,9 @@
 //! `report.md`: the tables of a run, aggregated with polars from the run's
 //! CSVs alone (so `experiment plot` rebuilds it without re-running).
 
+mod error_sources;
+pub mod overload;
+
 use std::fmt::Write;
 use std::path::Path;
 
@@ -139,23 +142,40 @@ fn training_table(run: &RunDir, out: &mut String) -> PolarsResult<()> {
     Ok(())
 }
 
-/// A percentile over all repetitions, with its spread across them (the
-/// lowest and highest repetition's value), or a bootstrap interval within
-/// the one run when there is only one.
-fn across(rows: &[&PolicyRow], q: f64) -> String {
+/// A statistic of a latency distribution.
+#[derive(Debug, Clone, Copy)]
+enum Stat {
+    Mean,
+    Percentile(f64),
+}
+
+impl Stat {
+    fn of(self, values: impl IntoIterator<Item = f64>) -> f64 {
+        let d = Distribution::of(values);
+        match self {
+            Stat::Mean => d.mean(),
+            Stat::Percentile(q) => d.percentile(q),
+        }
+    }
+}
+
+/// A statistic over all repetitions, with its spread across them (the
+/// lowest and highest repetition's value), or a bootstrap interval of a
+/// percentile within the one run when there is only one.
+fn across(rows: &[&PolicyRow], stat: Stat) -> String {
     let values: Vec<f64> = rows.iter().map(|r| r.latency_ms).collect();
-    let pooled = Distribution::of(values.iter().copied()).percentile(q);
+    let pooled = stat.of(values.iter().copied());
     let mut repetitions: Vec<usize> = rows.iter().map(|r| r.repetition).collect();
     repetitions.sort_unstable();
     repetitions.dedup();
-    let (lo, hi) = if repetitions.len() > 1 {
-        let each: Vec<f64> = repetitions
-            .iter()
-            .map(|&k| Distribution::of(rows.iter().filter(|r| r.repetition == k).map(|r| r.latency_ms)).percentile(q))
-            .collect();
-        (each.iter().copied().fold(f64::INFINITY, f64::min), each.iter().copied().fold(0.0, f64::max))
-    } else {
-        bootstrap(&values, q)
+    let (lo, hi) = match stat {
+        _ if repetitions.len() > 1 => {
+            let each: Vec<f64> =
+                repetitions.iter().map(|&k| stat.of(rows.iter().filter(|r| r.repetition == k).map(|r| r.latency_ms))).collect();
+            (each.iter().copied().fold(f64::INFINITY, f64::min), each.iter().copied().fold(0.0, f64::max))
+        }
+        Stat::Percentile(q) => bootstrap(&values, q),
+        Stat::Mean => return format!("{pooled:.1}"),
     };
     format!("{pooled:.1} [{lo:.1}, {hi:.1}]")
 }
@@ -189,12 +209,14 @@ fn policy_table(run: &RunDir, out: &mut String) -> anyhow::Result<()> {
          {repetitions} repetitions, the policies' order rotated each time; each percentile is over all of them, \
          in brackets the lowest and highest single repetition's (a bootstrap 95% interval when there is one). \
          `oracle` pins each request to the tier that was fastest for its function and size in an isolated \
-         profiling pass. Errors include transport errors and timeouts.\n"
+         profiling pass. Errors include transport errors and timeouts; cold calls are those that had to start an \
+         instance (every worker's pool is warmed to the closed loop's concurrency first, so no policy pays for \
+         another's start-ups).\n"
     );
     let _ = writeln!(
         out,
-        "| load | policy | mean (ms) | p50 (ms) | p95 (ms) | p99 (ms) | mean / oracle's | p99 / best single platform's | requests per worker | errors |\n\
-         |---|---|---|---|---|---|---|---|---|---|"
+        "| load | policy | mean (ms) | p50 (ms) | p95 (ms) | p99 (ms) | mean / oracle's | p99 / best single platform's | requests per worker | errors | cold calls |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|"
     );
     let latencies = |load: &str, policy: Router| {
         let group: Vec<f64> = rows.iter().filter(|r| r.load == load && r.policy == policy).map(|r| r.latency_ms).collect();
@@ -220,12 +242,14 @@ fn policy_table(run: &RunDir, out: &mut String) -> anyhow::Result<()> {
         share.sort();
         let share = share.iter().map(|(w, n)| format!("{w} {:.0}%", 100.0 * *n as f64 / group.len() as f64)).collect::<Vec<_>>().join(", ");
         let errors = group.iter().filter(|r| r.status != 200).count();
+        let cold = group.iter().filter(|r| r.cold).count();
         let _ = writeln!(
             out,
-            "| {load} | {policy} | {mean:.1} | {} | {} | {} | {vs_oracle} | {vs_single} | {share} | {errors} |",
-            across(&group, 0.5),
-            across(&group, 0.95),
-            across(&group, 0.99)
+            "| {load} | {policy} | {} | {} | {} | {} | {vs_oracle} | {vs_single} | {share} | {errors} | {cold} |",
+            across(&group, Stat::Mean),
+            across(&group, Stat::Percentile(0.5)),
+            across(&group, Stat::Percentile(0.95)),
+            across(&group, Stat::Percentile(0.99))
         );
     }
     out.push('\n');
@@ -356,9 +380,11 @@ pub fn write(run: &RunDir, figures: &Path) -> anyhow::Result<()> {
     }
     crate::reproduction::table(run, &mut out)?;
     accuracy_table(run, &mut out)?;
+    error_sources::table(run, &mut out)?;
     training_table(run, &mut out)?;
     families_table(run, &mut out)?;
     policy_table(run, &mut out)?;
+    overload::table(run, &mut out)?;
     overhead_table(run, &mut out)?;
     soak_table(run, &mut out)?;
     std::fs::write(run.path("report.md"), out)?;

@@ -1,0 +1,156 @@
+//! What the queue-aware policy knows of a worker's load: the work this
+//! orchestrator has sent it and not yet had answered, and how much longer
+//! than predicted its recent calls took. Nothing is asked of the worker,
+//! so it costs a few atomic loads per candidate, and it counts exactly the
+//! calls this orchestrator placed (other clients of the same platform are
+//! invisible to it, as they are to the predictions).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+/// Weight of the newest call in the stretch's moving average.
+const ALPHA: f64 = 0.125;
+/// How fast a stretch fades back to 1 when no call reports: halved every
+/// this many µs, so a worker left alone because it was slow is tried again.
+const HALF_LIFE_US: f64 = 1_000_000.0;
+/// A stretch is kept within these bounds, so one odd call moves it little.
+const STRETCH: (f64, f64) = (0.25, 8.0);
+
+/// The predicted work of one worker's calls in flight, and their stretch.
+#[derive(Debug)]
+pub struct Backlog {
+    work_us: AtomicU64,
+    calls: AtomicU64,
+    /// Moving average of actual over predicted work (f64 bits).
+    stretch: AtomicU64,
+    /// When it was last updated, µs after `epoch`.
+    observed_us: AtomicU64,
+    epoch: Instant,
+}
+
+impl Default for Backlog {
+    fn default() -> Self {
+        Backlog {
+            work_us: AtomicU64::new(0),
+            calls: AtomicU64::new(0),
+            stretch: AtomicU64::new(1.0f64.to_bits()),
+            observed_us: AtomicU64::new(0),
+            epoch: Instant::now(),
+        }
+    }
+}
+
+/// One call's share of a backlog, given back when it is dropped.
+#[derive(Debug)]
+pub struct InFlight<'a> {
+    backlog: &'a Backlog,
+    us: u64,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.backlog.work_us.fetch_sub(self.us, Ordering::Relaxed);
+        self.backlog.calls.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl Backlog {
+    /// Counts a call of `work_ms` until the guard drops.
+    pub fn enter(&self, work_ms: f64) -> InFlight<'_> {
+        let us = (work_ms.max(0.0) * 1000.0) as u64;
+        self.work_us.fetch_add(us, Ordering::Relaxed);
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        InFlight { backlog: self, us }
+    }
+
+    /// Records that a call predicted to need `predicted_ms` of work took
+    /// `actual_ms` (C3's feedback: what the worker is doing now, which the
+    /// models, learned from calls made one at a time on a quiet machine,
+    /// do not know). Concurrent updates may lose one; an average does not
+    /// mind.
+    pub fn observe(&self, predicted_ms: f64, actual_ms: f64, now: Instant) {
+        if !(predicted_ms > 0.1 && actual_ms.is_finite()) {
+            return;
+        }
+        let ratio = (actual_ms.max(0.0) / predicted_ms).clamp(STRETCH.0, STRETCH.1);
+        let now_us = self.micros(now);
+        let current = self.stretch_at(now_us);
+        self.stretch.store((current + ALPHA * (ratio - current)).to_bits(), Ordering::Relaxed);
+        self.observed_us.store(now_us, Ordering::Relaxed);
+    }
+
+    fn micros(&self, now: Instant) -> u64 {
+        now.saturating_duration_since(self.epoch).as_micros() as u64
+    }
+
+    /// The stretch, faded toward 1 for the time since the last call.
+    fn stretch_at(&self, now_us: u64) -> f64 {
+        let stored = f64::from_bits(self.stretch.load(Ordering::Relaxed));
+        let idle_us = now_us.saturating_sub(self.observed_us.load(Ordering::Relaxed)) as f64;
+        1.0 + (stored - 1.0) * (-idle_us / HALF_LIFE_US * std::f64::consts::LN_2).exp()
+    }
+
+    /// How much longer than predicted a new call of `work_ms` would take
+    /// on a worker that runs `parallelism` calls at once. A worker's calls
+    /// share its CPU (processor sharing, as the processes of a local worker
+    /// do), so each call in flight slows the new one by the smaller of its
+    /// own work and the new call's: a short call beside a long one is
+    /// delayed by about its own length, a long call behind short ones by
+    /// all of theirs. That sum is at most min(backlog, calls × work). All
+    /// of it, the call's own work included, is scaled by the worker's
+    /// recent stretch: on a worker whose calls lately took twice their
+    /// predictions, so will this one and those it shares the CPU with.
+    pub fn wait_ms(&self, work_ms: f64, parallelism: f64, now: Instant) -> f64 {
+        if parallelism.is_infinite() {
+            return 0.0;
+        }
+        let work_ms = work_ms.max(0.0);
+        let backlog_ms = self.work_us.load(Ordering::Relaxed) as f64 / 1000.0;
+        let calls = self.calls.load(Ordering::Relaxed) as f64;
+        let stretch = self.stretch_at(self.micros(now));
+        stretch * (work_ms + backlog_ms.min(calls * work_ms) / parallelism) - work_ms
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn a_short_call_waits_its_own_length_per_long_call_in_flight() {
+        let (backlog, now) = (Backlog::default(), Instant::now());
+        let _long = backlog.enter(100.0);
+        let _other = backlog.enter(100.0);
+        assert_eq!(backlog.wait_ms(5.0, 1.0, now), 10.0, "two long calls, each delaying 5 ms of work by 5 ms");
+        assert_eq!(backlog.wait_ms(500.0, 1.0, now), 200.0, "a longer call waits for all of theirs");
+        assert_eq!(backlog.wait_ms(500.0, 2.0, now), 100.0, "two at a time: half");
+    }
+
+    #[test]
+    fn calls_give_their_work_back_and_unbounded_workers_never_wait() {
+        let (backlog, now) = (Backlog::default(), Instant::now());
+        {
+            let _call = backlog.enter(40.0);
+            assert_eq!(backlog.wait_ms(40.0, 1.0, now), 40.0);
+            assert_eq!(backlog.wait_ms(40.0, f64::INFINITY, now), 0.0);
+        }
+        assert_eq!(backlog.wait_ms(40.0, 1.0, now), 0.0, "nothing in flight once the call has ended");
+    }
+
+    #[test]
+    fn slow_calls_stretch_the_estimate_until_they_fade() {
+        let (backlog, start) = (Backlog::default(), Instant::now());
+        for _ in 0..200 {
+            backlog.observe(10.0, 30.0, start);
+        }
+        let stretched = backlog.wait_ms(10.0, 1.0, start);
+        assert!((stretched - 20.0).abs() < 0.01, "calls lately took 3× their predictions: +20 ms on 10, got {stretched}");
+        let later = backlog.wait_ms(10.0, 1.0, start + Duration::from_secs(1));
+        assert!((later - 10.0).abs() < 0.01, "a second without calls halves the excess: {later}");
+        assert!(backlog.wait_ms(10.0, 1.0, start + Duration::from_secs(60)) < 1e-6, "and a minute forgets it");
+        backlog.observe(10.0, 1e9, start);
+        assert!(backlog.wait_ms(10.0, 1.0, start) < 10.0 * STRETCH.1, "one absurd call moves it by its bounded share");
+    }
+}
