@@ -54,9 +54,10 @@ pub struct CallProfile {
     pub cpu_ms: f64,
     /// Peak resident memory of the instance after the call.
     pub maxrss_kb: u64,
-    /// Time the worker's CPU quota held its processes back while the call
-    /// ran (the cgroup's throttled time over the call), where the worker
-    /// has a quota. Other calls running beside it share that count.
+    /// Time the CPU quotas held the call back (the cgroups' throttled time
+    /// over the call), where the worker has quotas: the instance's own
+    /// (exact: an instance runs one call at a time) plus the worker's
+    /// (shared with the calls running beside it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub throttled_ms: Option<f64>,
 }

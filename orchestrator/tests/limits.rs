@@ -5,7 +5,10 @@
 mod common;
 
 use common::{TestServer, local_worker};
+use hetfaas::config::WorkerConfig;
 use hetfaas::function::Tier;
+use hetfaas::platform::PlatformConfig;
+use hetfaas::platform::local::LocalConfig;
 use hetfaas_api::{FunctionSpec, PolicyKind};
 use serde_json::json;
 
@@ -47,6 +50,25 @@ async fn a_ten_percent_cpu_quota_makes_cpu_bound_work_several_times_slower() {
     let free = median(times(PolicyKind::CloudOnly).await);
     eprintln!("median duration: {constrained:.1} ms at 0.1 CPU, {free:.1} ms unconstrained ({limits})");
     assert!(constrained > 3.0 * free, "quota not enforced: {constrained:.1} ms vs {free:.1} ms");
+}
+
+#[tokio::test]
+async fn an_instances_own_quota_reports_how_long_it_held_each_call_back() {
+    let edge = LocalConfig { instance_cpu: Some(0.1), cpu_period_ms: 10, ..LocalConfig::default() };
+    let server =
+        TestServer::start(vec![WorkerConfig { name: "edge".into(), tier: Tier::Edge, platform: PlatformConfig::Local(edge) }]).await;
+    if !common::worker_health(&server, "edge").await.details["limits"].as_str().unwrap().starts_with("cgroup") {
+        common::skipped("instance cpu quota", "cgroups are not writable here");
+        return;
+    }
+    server.create_spec(FunctionSpec { timeout_s: 60, ..FunctionSpec::new("burn", BURN) }).await;
+    let invoked = server.invoke("burn", r#"{"n": 400000}"#, Some(PolicyKind::EdgeOnly)).await;
+    assert_eq!(invoked.status, 200, "{:?}", invoked.json());
+    let profile = invoked.placement.profile.expect("a local worker measures each call");
+    // A tenth of a core in 10 ms periods: every ms of CPU past the first
+    // period's budget is followed by about 9 ms held back.
+    assert!(profile.cpu_ms > 2.0, "the call is long enough to test: {profile:?}");
+    assert!(profile.throttled_ms.is_some_and(|t| t > profile.cpu_ms), "held back longer than it ran: {profile:?}");
 }
 
 #[tokio::test]

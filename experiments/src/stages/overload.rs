@@ -3,12 +3,12 @@
 //! `seconds` per step, the same seeded requests at a given rate for every
 //! policy; a policy's sweep ends at the first rate where its p99 passes
 //! `threshold_ms` (a request that failed counts as slower than any
-//! threshold). Learning is frozen, as in `policies`. Writes
-//! `overload.csv`, one row per request.
+//! threshold). Learning is frozen and pools are warmed first, as in
+//! `policies`. Writes `overload.csv`, one row per request.
 //!
 //! The load generator holds at most 64 requests in flight; past that the
-//! offered rate is not achieved, so the report shows the achieved rate
-//! beside the offered one.
+//! offered rate is not achieved, so the report marks the steps where the
+//! achieved rate fell short of the offered one.
 
 use hetfaas_api::{Incremental, PolicyKind};
 use rand::Rng;
@@ -53,9 +53,16 @@ fn step(ctx: &Context, rate: f64, policy: PolicyKind) -> Step {
 
 pub async fn run(ctx: &Context) -> anyhow::Result<()> {
     let o = &ctx.scenario.stages.overload;
+    anyhow::ensure!(
+        o.start_rate > 0.0 && o.seconds > 0.0,
+        "overload: start_rate ({}) and seconds ({}) must be above 0",
+        o.start_rate,
+        o.seconds
+    );
     if !ctx.scenario.stages.policies.learning {
         ctx.api.set_learning(Incremental::Off).await?;
     }
+    super::policies::warm_pools(ctx).await?;
     let mut rows = Vec::new();
     for &policy in &o.policies {
         let mut rate = o.start_rate;

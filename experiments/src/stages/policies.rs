@@ -103,7 +103,7 @@ async fn profile(ctx: &Context, workloads: &[Workload]) -> anyhow::Result<(BTree
 /// start-ups, and the rotation only spreads that cost unevenly. Cold starts
 /// are measured on their own (`cold_starts.rs`); cold calls that still
 /// happen are counted per policy.
-async fn warm_pools(ctx: &Context) -> anyhow::Result<()> {
+pub async fn warm_pools(ctx: &Context) -> anyhow::Result<()> {
     let p = &ctx.scenario.stages.policies;
     let mut rng = ctx.rng("policies-warm-up");
     let size = p.sizes.iter().copied().min().unwrap_or(1);

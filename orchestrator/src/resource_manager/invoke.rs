@@ -159,7 +159,8 @@ impl Orchestrator {
             drop(in_flight);
             let duration_ms = start.elapsed().as_secs_f64() * 1000.0;
             inner.metrics.observe(worker.id, duration_ms, &outcome);
-            if let (Some(predicted), Ok(InvokeOutcome { result: Ok(_), .. })) = (candidate.predicted_ms, &outcome) {
+            // A cold start says nothing of the worker's load: it is left out.
+            if let (Some(predicted), Ok(InvokeOutcome { result: Ok(_), cold: false, .. })) = (candidate.predicted_ms, &outcome) {
                 worker.observe(predicted, duration_ms);
             }
             let client_gone = gone.0.load(Ordering::Relaxed);

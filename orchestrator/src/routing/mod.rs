@@ -30,9 +30,9 @@ pub struct Candidate {
     pub tier: Tier,
     /// The learned duration for this input size, if a model exists.
     pub predicted_ms: Option<f64>,
-    /// How much longer than alone a call sent now would take behind the
-    /// work already in flight on the worker ([`Backlog::wait_ms`]); 0 for
-    /// workers that scale out.
+    /// How much longer than predicted a call sent now would take beside the
+    /// work already on the worker ([`Backlog::wait_ms`]); 0 for workers
+    /// that scale out.
     pub queued_ms: f64,
     /// Healthy and, on the edge, under the utilisation guard.
     pub usable: bool,

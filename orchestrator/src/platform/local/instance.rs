@@ -77,6 +77,8 @@ pub struct Instance {
     stdin: ChildStdin,
     stdout: ChildStdout,
     group: Option<Group>,
+    /// Its group has a CPU quota of its own (`instance_cpu`).
+    cpu_limited: bool,
     identity: Option<Identity>,
     pub last_used: Instant,
 }
@@ -130,7 +132,8 @@ impl Instance {
         drain_stderr(&mut child, launch.function.to_owned());
         let stdin = child.stdin.take().expect("stdin is piped");
         let stdout = child.stdout.take().expect("stdout is piped");
-        let mut instance = Instance { child, stdin, stdout, group, identity, last_used: Instant::now() };
+        let cpu_limited = launch.cpu.is_some();
+        let mut instance = Instance { child, stdin, stdout, group, cpu_limited, identity, last_used: Instant::now() };
         let ready = tokio::time::timeout(launch.ready_timeout, instance.read_frame()).await;
         let bytes = match ready {
             Ok(Ok(bytes)) => bytes,
@@ -161,8 +164,16 @@ impl Instance {
         }
     }
 
-    /// Sends one event and waits for the reply, at most `timeout`.
+    /// Time its own quota has held it back, in ns, when it has one.
+    fn throttled_ns(&self) -> Option<u64> {
+        self.group.as_ref().filter(|_| self.cpu_limited).map(Group::throttled_ns)
+    }
+
+    /// Sends one event and waits for the reply, at most `timeout`. With a
+    /// quota of its own, the reply's profile says how long it held this
+    /// call back (an instance runs one call at a time).
     pub async fn call(&mut self, header: &[u8], event: &[u8], timeout: Duration) -> Result<Reply, CallFailure> {
+        let throttled_before = self.throttled_ns();
         let exchange = async {
             let len = (header.len() + 1 + event.len()) as u32;
             let mut frame = Vec::with_capacity(4 + len as usize);
@@ -175,7 +186,11 @@ impl Instance {
         };
         let bytes = tokio::time::timeout(timeout, exchange).await.map_err(|_| CallFailure::Timeout)??;
         self.last_used = Instant::now();
-        parse_reply(&bytes)
+        let mut reply = parse_reply(&bytes)?;
+        if let (Some(before), Some(after)) = (throttled_before, self.throttled_ns()) {
+            reply.profile.throttled_ms = Some(after.saturating_sub(before) as f64 / 1e6);
+        }
+        Ok(reply)
     }
 
     async fn read_frame(&mut self) -> Result<Vec<u8>, CallFailure> {

@@ -122,7 +122,9 @@ impl LocalPlatform {
 
     /// The worker quota's throttled time so far, when it has a quota: two
     /// reads of an in-memory cgroup file around each call, so a call's
-    /// profile says how long the quota held the worker back while it ran.
+    /// profile says how long the quota held the worker back while it ran,
+    /// added to what the instance's own quota held it back (`instance_cpu`,
+    /// measured by the instance).
     fn throttled_ns(&self) -> Option<u64> {
         self.shared.group.as_ref().filter(|_| self.quota).map(Group::throttled_ns)
     }
@@ -278,7 +280,8 @@ impl Platform for LocalPlatform {
         let throttled_before = self.throttled_ns();
         let mut outcome = pool.invoke(&self.shared, &event).await?;
         if let (Some(before), Some(after), Some(profile)) = (throttled_before, self.throttled_ns(), outcome.profile.as_mut()) {
-            profile.throttled_ms = Some(after.saturating_sub(before) as f64 / 1e6);
+            let worker_ms = after.saturating_sub(before) as f64 / 1e6;
+            profile.throttled_ms = Some(profile.throttled_ms.unwrap_or(0.0) + worker_ms);
         }
         let reply_len = outcome.result.as_ref().map_or(256, Bytes::len);
         self.link.cross(reply_len).await;
