@@ -61,15 +61,19 @@ impl Setup {
     /// What the invoke path does per request; returns the chosen worker.
     fn decide(&mut self, input_size: u64) -> WorkerId {
         let slots = self.cache.slots("f");
-        let now = std::time::Instant::now();
+        let policy = self.policies.get(None);
+        let now = policy.reads_queue().then(std::time::Instant::now);
         self.candidates.clear();
         self.candidates.extend((0..self.n).map(|i| {
             let worker = WorkerId(i as u16);
             let predicted_ms = predict(slots.as_ref(), worker, input_size);
-            let queued_ms = predicted_ms.map_or(0.0, |p| self.backlogs[i].wait_ms(p, 1.0, now));
+            let queued_ms = match (predicted_ms, now) {
+                (Some(p), Some(now)) => self.backlogs[i].wait_ms(p, 1.0, now),
+                _ => 0.0,
+            };
             Candidate { worker, tier: self.tiers[i], predicted_ms, queued_ms, usable: true }
         }));
-        routing::decide(Some(self.policies.get(None)), &self.candidates, &mut self.order);
+        routing::decide(Some(policy), &self.candidates, &mut self.order);
         self.order[0].worker
     }
 }

@@ -130,7 +130,7 @@ impl Orchestrator {
         }
         let policy = inner.policies.get(request.policy);
         let slots = inner.models.slots(&request.function);
-        let now = Instant::now();
+        let now = policy.reads_queue().then(Instant::now);
         let candidates: Vec<Candidate> = entry
             .workers
             .iter()
@@ -138,7 +138,10 @@ impl Orchestrator {
             .map(|&w| {
                 let predicted_ms = predict(slots.as_ref(), w, request.input_size);
                 let worker = &inner.workers[w.index()];
-                let queued_ms = predicted_ms.map_or(0.0, |p| worker.queued_ms(p, now));
+                let queued_ms = match (predicted_ms, now) {
+                    (Some(p), Some(now)) => worker.queued_ms(p, now),
+                    _ => 0.0,
+                };
                 Candidate { worker: w, tier: worker.tier, predicted_ms, queued_ms, usable: self.usable(w) }
             })
             .collect();

@@ -10,9 +10,12 @@ use std::time::Instant;
 
 /// Weight of the newest call in the stretch's moving average.
 const ALPHA: f64 = 0.125;
-/// How fast a stretch fades back to 1 when no call reports: halved every
-/// this many µs, so a worker left alone because it was slow is tried again.
-const HALF_LIFE_US: f64 = 1_000_000.0;
+/// How fast a stretch fades back to 1 when no call reports: its excess is
+/// halved after this many µs without a call, a thirtieth left after 30
+/// times as long (hyperbolic rather than exponential: a division, not an
+/// `exp`, on the invoke path), so a worker left alone because it was slow
+/// is tried again.
+const FADE_US: f64 = 1_000_000.0;
 /// A stretch is kept within these bounds, so one odd call moves it little.
 const STRETCH: (f64, f64) = (0.25, 8.0);
 
@@ -87,7 +90,7 @@ impl Backlog {
     fn stretch_at(&self, now_us: u64) -> f64 {
         let stored = f64::from_bits(self.stretch.load(Ordering::Relaxed));
         let idle_us = now_us.saturating_sub(self.observed_us.load(Ordering::Relaxed)) as f64;
-        1.0 + (stored - 1.0) * (-idle_us / HALF_LIFE_US * std::f64::consts::LN_2).exp()
+        1.0 + (stored - 1.0) / (1.0 + idle_us / FADE_US)
     }
 
     /// How much longer than predicted a new call of `work_ms` would take
@@ -149,7 +152,8 @@ mod tests {
         assert!((stretched - 20.0).abs() < 0.01, "calls lately took 3× their predictions: +20 ms on 10, got {stretched}");
         let later = backlog.wait_ms(10.0, 1.0, start + Duration::from_secs(1));
         assert!((later - 10.0).abs() < 0.01, "a second without calls halves the excess: {later}");
-        assert!(backlog.wait_ms(10.0, 1.0, start + Duration::from_secs(60)) < 1e-6, "and a minute forgets it");
+        let minute = backlog.wait_ms(10.0, 1.0, start + Duration::from_secs(60));
+        assert!(minute < 20.0 / 60.0, "and a minute leaves a sixty-first of it: {minute}");
         backlog.observe(10.0, 1e9, start);
         assert!(backlog.wait_ms(10.0, 1.0, start) < 10.0 * STRETCH.1, "one absurd call moves it by its bounded share");
     }

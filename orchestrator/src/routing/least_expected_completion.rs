@@ -34,6 +34,10 @@ impl Policy for LeastExpectedCompletion {
     fn rank(&self, candidates: &[Candidate], order: &mut Vec<Candidate>) {
         by_estimate(candidates, order, completion);
     }
+
+    fn reads_queue(&self) -> bool {
+        true
+    }
 }
 
 #[cfg(test)]

@@ -44,6 +44,12 @@ pub trait Policy: Send + Sync + std::fmt::Debug {
     /// Writes into `order` the candidates to try, first choice first.
     /// Candidates left out are never tried for this request.
     fn rank(&self, candidates: &[Candidate], order: &mut Vec<Candidate>);
+
+    /// Whether it reads `Candidate::queued_ms`: the invoke path estimates
+    /// the wait only for policies that do.
+    fn reads_queue(&self) -> bool {
+        false
+    }
 }
 
 /// Builds the policy of a kind; `seed` makes `random` reproducible.
