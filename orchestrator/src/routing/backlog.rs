@@ -11,10 +11,10 @@ use std::time::Instant;
 /// Weight of the newest call in the stretch's moving average.
 const ALPHA: f64 = 0.125;
 /// How fast a stretch fades back to 1 when no call reports: its excess is
-/// halved after this many µs without a call, a thirtieth left after 30
-/// times as long (hyperbolic rather than exponential: a division, not an
-/// `exp`, on the invoke path), so a worker left alone because it was slow
-/// is tried again.
+/// halved after this many µs without a call, and 1/(1 + k) of it is left
+/// after k times as long (hyperbolic rather than exponential: a division,
+/// not an `exp`, on the invoke path), so a worker left alone because it was
+/// slow is tried again.
 const FADE_US: f64 = 1_000_000.0;
 /// A stretch is kept within these bounds, so one odd call moves it little.
 const STRETCH: (f64, f64) = (0.25, 8.0);
