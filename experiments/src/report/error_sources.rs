@@ -10,7 +10,7 @@ use crate::results::{AccuracyRow, RunDir, Table};
 
 /// Mean absolute percentage error (%) of `(predicted, actual)` pairs, and
 /// how many there were.
-fn mape<'a>(pairs: impl Iterator<Item = (f64, f64)> + 'a) -> (f64, usize) {
+fn mape(pairs: impl Iterator<Item = (f64, f64)>) -> (f64, usize) {
     let (sum, n) = pairs.fold((0.0, 0), |(s, n), (p, a)| (s + (p - a).abs() / a, n + 1));
     (100.0 * sum / n.max(1) as f64, n)
 }
@@ -21,6 +21,9 @@ fn shown((error, n): (f64, usize)) -> String {
 
 /// Each call against the median of the calls of its function at its size:
 /// the scatter at a fixed size, which no model of input size can remove.
+/// The median is exact (the middle value, or the mean of the middle two),
+/// not the histogram percentile the latency tables use: with three calls a
+/// size, a 0.1% rounding would read as scatter.
 fn scatter(calls: &[&AccuracyRow]) -> Vec<(f64, f64)> {
     let mut by_size: BTreeMap<(&str, u64), Vec<f64>> = BTreeMap::new();
     for r in calls {
