@@ -9,6 +9,7 @@
 //!   `transfer`, `policies`, each writing one CSV of raw rows;
 //! - [`load`]: goose-driven invocation load;
 //! - [`results`]: the run directory and the schema of every CSV in it;
+//! - [`steadiness`]: how steady the machine's CPU was beside each stage;
 //! - [`figures`], [`report`], [`reproduction`], [`stats`]: the PNG/SVG
 //!   figures and `report.md` (with the dissertation's numbers beside the
 //!   run's), re-creatable from the CSVs alone, with one percentile rule.
@@ -26,3 +27,4 @@ pub mod runner;
 pub mod scenario;
 pub mod stages;
 pub mod stats;
+pub mod steadiness;

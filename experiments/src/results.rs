@@ -203,7 +203,7 @@ impl Table for TransferAccuracyRow {
 /// `policies.csv`: one request of the policy comparison.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PolicyRow {
-    /// `closed` or `open`.
+    /// `closed`, or the open loop's arrivals (`fixed`, `poisson`, `bursty`).
     pub load: String,
     pub policy: Router,
     /// Which repetition of the comparison (0-based).
@@ -221,6 +221,15 @@ pub struct PolicyRow {
     /// column existed).
     #[serde(default)]
     pub cold: bool,
+    /// When this run of the policy (one load, one repetition) began, in
+    /// seconds since the stage began, the clock of `steadiness.csv` (NaN in
+    /// runs from before the column existed).
+    #[serde(default = "not_recorded")]
+    pub run_started_s: f64,
+}
+
+fn not_recorded() -> f64 {
+    f64::NAN
 }
 
 impl Table for PolicyRow {
@@ -307,6 +316,21 @@ pub struct OverheadRow {
 
 impl Table for OverheadRow {
     const FILE: &'static str = "overhead.csv";
+}
+
+/// `steadiness.csv`: one run of the machine-steadiness probe (the same
+/// Python work every time) beside a stage.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SteadinessRow {
+    pub stage: String,
+    /// When the run ended, in seconds since the stage began.
+    pub at_s: f64,
+    /// The work's CPU time.
+    pub cpu_ms: f64,
+}
+
+impl Table for SteadinessRow {
+    const FILE: &'static str = "steadiness.csv";
 }
 
 #[derive(Debug, Clone)]

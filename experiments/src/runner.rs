@@ -1,6 +1,7 @@
 //! Running a scenario end to end: start the orchestrator (in process, on an
-//! ephemeral port, or use `--target`), run the stages in order, write the
-//! summary and environment, then draw the figures and the report.
+//! ephemeral port, or use `--target`), run the stages in order with the
+//! steadiness probe beside each, write the summary and environment, then
+//! draw the figures and the report.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -13,6 +14,7 @@ use hetfaas_api::Client;
 use crate::results::{RunDir, environment};
 use crate::scenario::{Scenario, Stage, hash};
 use crate::stages::{self, Context};
+use crate::steadiness::Probe;
 use crate::{figures, report};
 
 #[derive(Debug, Clone)]
@@ -78,8 +80,13 @@ pub async fn run(options: &RunOptions) -> anyhow::Result<RunDir> {
 async fn run_stages(ctx: &mut Context, in_process: bool) -> anyhow::Result<serde_json::Map<String, serde_json::Value>> {
     let regression = ctx.scenario.runs(Stage::Regression);
     let mut timings = serde_json::Map::new();
+    let mut steadiness = Vec::new();
     for stage in ctx.scenario.plan() {
-        let start = Instant::now();
+        ctx.stage_started = Instant::now();
+        let probe = match ctx.scenario.probe_interval_ms {
+            0 => None,
+            interval => Some(Probe::start(interval, ctx.stage_started)?),
+        };
         match stage {
             Stage::Import => stages::import::run(ctx)?,
             Stage::Train => stages::train::run(ctx).await?,
@@ -91,7 +98,11 @@ async fn run_stages(ctx: &mut Context, in_process: bool) -> anyhow::Result<serde
             Stage::Soak => stages::soak::run(ctx, in_process).await?,
             Stage::Overhead => stages::overhead::run(ctx).await?,
         }
-        let seconds = start.elapsed().as_secs_f64();
+        let seconds = ctx.stage_started.elapsed().as_secs_f64();
+        if let Some(probe) = probe {
+            steadiness.extend(probe.stop(&stage.name()).await);
+            ctx.run.write(&steadiness)?;
+        }
         ctx.say(&format!("{}: done in {seconds:.1} s", stage.name()));
         timings.insert(stage.name(), seconds.into());
     }

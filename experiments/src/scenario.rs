@@ -25,6 +25,14 @@ pub struct Scenario {
     pub orchestrator: Config,
     #[serde(default)]
     pub stages: Stages,
+    /// How often the machine-steadiness probe times its fixed work beside
+    /// each stage (about 4 ms of CPU a run); 0 turns it off.
+    #[serde(default = "default_probe_interval_ms")]
+    pub probe_interval_ms: u64,
+}
+
+fn default_probe_interval_ms() -> u64 {
+    200
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -45,6 +45,19 @@ impl Distribution {
     }
 }
 
+/// The exact median (the middle value, or the mean of the middle two; NaN
+/// without values): for the few values of one size or one probe, where a
+/// histogram's 0.1% rounding would read as scatter.
+pub fn exact_median(values: &[f64]) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let mid = sorted.len() / 2;
+    if sorted.len() % 2 == 1 { sorted[mid] } else { (sorted[mid - 1] + sorted[mid]) / 2.0 }
+}
+
 /// The `q` quantile of `values_ms`, in milliseconds.
 pub fn percentile(values_ms: impl IntoIterator<Item = f64>, q: f64) -> f64 {
     Distribution::of(values_ms).percentile(q)

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use hetfaas_experiments::results::{RunDir, trained_sizes};
 use hetfaas_experiments::runner::{RunOptions, render, run};
 
-const STAGE_FILES: [&str; 14] = [
+const STAGE_FILES: [&str; 15] = [
     "import.csv",
     "cold_starts.csv",
     "train.csv",
@@ -24,6 +24,7 @@ const STAGE_FILES: [&str; 14] = [
     "soak.csv",
     "soak_memory.csv",
     "overhead.csv",
+    "steadiness.csv",
 ];
 
 fn root() -> PathBuf {
@@ -232,6 +233,7 @@ async fn the_ci_scenario_produces_rows_figures_and_a_report_and_repeats_for_its_
     for heading in [
         "## Prediction accuracy",
         "## Where the prediction error comes from",
+        "## How steady the machine was",
         "## Training cost",
         "## Model families",
         "## Routing policies",
@@ -246,6 +248,8 @@ async fn the_ci_scenario_produces_rows_figures_and_a_report_and_repeats_for_its_
     assert!(row("edge").contains(" of "), "the edge has a CPU quota: its calls say whether it held them back:\n{sources}");
     assert!(row("cloud").contains("| - |"), "the cloud has none, and shows none:\n{sources}");
     assert!(report.contains("| predicted |") && report.contains("| edge | seen |"), "{report}");
+    let steadiness = report.split("## How steady the machine was").nth(1).unwrap().split("\n## ").next().unwrap();
+    assert!(steadiness.lines().any(|l| l.starts_with("| accuracy | ")), "the probe ran beside the accuracy stage:\n{steadiness}");
     let cold = report.lines().find(|l| l.starts_with("| call time, cold start")).expect("the reproduction table has cold starts");
     assert!(!cold.contains("not measured"), "{cold}");
 

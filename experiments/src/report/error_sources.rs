@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use crate::results::{AccuracyRow, RunDir, Table};
+use crate::stats::exact_median;
 
 /// Mean absolute percentage error (%) of `(predicted, actual)` pairs, and
 /// how many there were.
@@ -19,24 +20,15 @@ fn shown((error, n): (f64, usize)) -> String {
     if n == 0 { "-".into() } else { format!("{error:.1}% ({n})") }
 }
 
-/// Each call against the median of the calls of its function at its size:
-/// the scatter at a fixed size, which no model of input size can remove.
-/// The median is exact (the middle value, or the mean of the middle two),
-/// not the histogram percentile the latency tables use: with three calls a
-/// size, a 0.1% rounding would read as scatter.
+/// Each call against the exact median of the calls of its function at its
+/// size: the scatter at a fixed size, which no model of input size can
+/// remove.
 fn scatter(calls: &[&AccuracyRow]) -> Vec<(f64, f64)> {
     let mut by_size: BTreeMap<(&str, u64), Vec<f64>> = BTreeMap::new();
     for r in calls {
         by_size.entry((r.function.as_str(), r.input_size)).or_default().push(r.actual_ms);
     }
-    let medians: BTreeMap<(&str, u64), f64> = by_size
-        .into_iter()
-        .map(|(k, mut v)| {
-            v.sort_by(f64::total_cmp);
-            let mid = v.len() / 2;
-            (k, if v.len() % 2 == 1 { v[mid] } else { (v[mid - 1] + v[mid]) / 2.0 })
-        })
-        .collect();
+    let medians: BTreeMap<(&str, u64), f64> = by_size.into_iter().map(|(k, v)| (k, exact_median(&v))).collect();
     calls.iter().map(|r| (medians[&(r.function.as_str(), r.input_size)], r.actual_ms)).collect()
 }
 

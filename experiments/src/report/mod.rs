@@ -3,15 +3,16 @@
 
 mod error_sources;
 pub mod overload;
+mod policies;
+mod steadiness;
 
 use std::fmt::Write;
 use std::path::Path;
 
 use polars::prelude::*;
 
-use crate::results::{AccuracyRow, MemoryRow, OverheadRow, PolicyRow, RunDir, SoakRow, Table, TrainRow, TransferAccuracyRow, TransferRow};
-use crate::scenario::Router;
-use crate::stats::{Distribution, bootstrap};
+use crate::results::{AccuracyRow, MemoryRow, OverheadRow, RunDir, SoakRow, Table, TrainRow, TransferAccuracyRow, TransferRow};
+use crate::stats::Distribution;
 
 /// A lazy scan of a stage's CSV, if the stage ran.
 fn scan<T: Table>(run: &RunDir) -> Option<LazyFrame> {
@@ -142,120 +143,6 @@ fn training_table(run: &RunDir, out: &mut String) -> PolarsResult<()> {
     Ok(())
 }
 
-/// A statistic of a latency distribution.
-#[derive(Debug, Clone, Copy)]
-enum Stat {
-    Mean,
-    Percentile(f64),
-}
-
-impl Stat {
-    fn of(self, values: impl IntoIterator<Item = f64>) -> f64 {
-        let d = Distribution::of(values);
-        match self {
-            Stat::Mean => d.mean(),
-            Stat::Percentile(q) => d.percentile(q),
-        }
-    }
-}
-
-/// A statistic over all repetitions, with its spread across them (the
-/// lowest and highest repetition's value), or a bootstrap interval of a
-/// percentile within the one run when there is only one.
-fn across(rows: &[&PolicyRow], stat: Stat) -> String {
-    let values: Vec<f64> = rows.iter().map(|r| r.latency_ms).collect();
-    let pooled = stat.of(values.iter().copied());
-    let mut repetitions: Vec<usize> = rows.iter().map(|r| r.repetition).collect();
-    repetitions.sort_unstable();
-    repetitions.dedup();
-    let (lo, hi) = match stat {
-        _ if repetitions.len() > 1 => {
-            let each: Vec<f64> =
-                repetitions.iter().map(|&k| stat.of(rows.iter().filter(|r| r.repetition == k).map(|r| r.latency_ms))).collect();
-            (each.iter().copied().fold(f64::INFINITY, f64::min), each.iter().copied().fold(0.0, f64::max))
-        }
-        Stat::Percentile(q) => bootstrap(&values, q),
-        Stat::Mean => return format!("{pooled:.1}"),
-    };
-    format!("{pooled:.1} [{lo:.1}, {hi:.1}]")
-}
-
-/// `value / base` as a ratio, or "-" when either is missing.
-fn ratio(value: Option<f64>, base: Option<f64>) -> String {
-    match (value, base) {
-        (Some(v), Some(b)) if b > 0.0 => format!("{:.2}×", v / b),
-        _ => "-".to_owned(),
-    }
-}
-
-/// Latency percentiles (with their spread across repetitions), mean, share
-/// per worker and errors, per load shape and policy.
-fn policy_table(run: &RunDir, out: &mut String) -> anyhow::Result<()> {
-    let rows: Vec<PolicyRow> = run.read()?;
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let mut groups: Vec<(String, Router)> = Vec::new();
-    for r in &rows {
-        if !groups.contains(&(r.load.clone(), r.policy)) {
-            groups.push((r.load.clone(), r.policy));
-        }
-    }
-    let repetitions = rows.iter().map(|r| r.repetition).max().unwrap_or(0) + 1;
-    let _ = writeln!(out, "## Routing policies under the same load\n");
-    let _ = writeln!(
-        out,
-        "Client-measured latency; the load generator shares the CPUs with the orchestrator and its workers. \
-         {repetitions} repetitions, the policies' order rotated each time; each percentile is over all of them, \
-         in brackets the lowest and highest single repetition's (a bootstrap 95% interval when there is one). \
-         `oracle` pins each request to the tier that was fastest for its function and size in an isolated \
-         profiling pass. Errors include transport errors and timeouts; cold calls are those that had to start an \
-         instance (every worker's pool is warmed to the closed loop's concurrency first, so no policy pays for \
-         another's start-ups).\n"
-    );
-    let _ = writeln!(
-        out,
-        "| load | policy | mean (ms) | p50 (ms) | p95 (ms) | p99 (ms) | mean / oracle's | p99 / best single platform's | requests per worker | errors | cold calls |\n\
-         |---|---|---|---|---|---|---|---|---|---|---|"
-    );
-    let latencies = |load: &str, policy: Router| {
-        let group: Vec<f64> = rows.iter().filter(|r| r.load == load && r.policy == policy).map(|r| r.latency_ms).collect();
-        (!group.is_empty()).then(|| Distribution::of(group))
-    };
-    let mean_of = |load: &str, policy: Router| latencies(load, policy).map(|d| d.mean());
-    let p99_of = |load: &str, policy: Router| latencies(load, policy).map(|d| d.percentile(0.99));
-    for (load, policy) in groups {
-        let group: Vec<&PolicyRow> = rows.iter().filter(|r| r.load == load && r.policy == policy).collect();
-        let single = [hetfaas_api::PolicyKind::EdgeOnly, hetfaas_api::PolicyKind::CloudOnly].map(|p| p99_of(&load, Router::Policy(p)));
-        let best_single = single.into_iter().flatten().reduce(f64::min);
-        let mean = Distribution::of(group.iter().map(|r| r.latency_ms)).mean();
-        let vs_oracle = ratio(Some(mean), mean_of(&load, Router::Oracle));
-        let vs_single = ratio(p99_of(&load, policy), best_single);
-        let mut share: Vec<(String, usize)> = Vec::new();
-        for r in &group {
-            let w = if r.worker.is_empty() { "none".to_owned() } else { r.worker.clone() };
-            match share.iter_mut().find(|(name, _)| *name == w) {
-                Some((_, n)) => *n += 1,
-                None => share.push((w, 1)),
-            }
-        }
-        share.sort();
-        let share = share.iter().map(|(w, n)| format!("{w} {:.0}%", 100.0 * *n as f64 / group.len() as f64)).collect::<Vec<_>>().join(", ");
-        let errors = group.iter().filter(|r| r.status != 200).count();
-        let cold = group.iter().filter(|r| r.cold).count();
-        let _ = writeln!(
-            out,
-            "| {load} | {policy} | {} | {} | {} | {} | {vs_oracle} | {vs_single} | {share} | {errors} | {cold} |",
-            across(&group, Stat::Mean),
-            across(&group, Stat::Percentile(0.5)),
-            across(&group, Stat::Percentile(0.95)),
-            across(&group, Stat::Percentile(0.99))
-        );
-    }
-    out.push('\n');
-    Ok(())
-}
-
 /// The `overhead` stage: latency percentiles and sustained throughput per
 /// policy and offered rate.
 fn overhead_table(run: &RunDir, out: &mut String) -> anyhow::Result<()> {
@@ -381,9 +268,11 @@ pub fn write(run: &RunDir, figures: &Path) -> anyhow::Result<()> {
     crate::reproduction::table(run, &mut out)?;
     accuracy_table(run, &mut out)?;
     error_sources::table(run, &mut out)?;
+    steadiness::table(run, &mut out)?;
     training_table(run, &mut out)?;
     families_table(run, &mut out)?;
-    policy_table(run, &mut out)?;
+    policies::table(run, &mut out)?;
+    policies::steady_table(run, &mut out)?;
     overload::table(run, &mut out)?;
     overhead_table(run, &mut out)?;
     soak_table(run, &mut out)?;

@@ -36,12 +36,16 @@ pub struct Context {
     pub imported: Vec<Imported>,
     /// Worker names in configuration order.
     pub workers: Vec<String>,
+    /// When the current stage began: the clock of its rows' times and of
+    /// the steadiness probe's runs beside it.
+    pub stage_started: std::time::Instant,
     progress: Option<MultiProgress>,
 }
 
 impl Context {
     pub fn new(scenario: Scenario, run: RunDir, api: Client, workers: Vec<String>, quiet: bool) -> Context {
-        Context { scenario, run, api, imported: Vec::new(), workers, progress: (!quiet).then(MultiProgress::new) }
+        let progress = (!quiet).then(MultiProgress::new);
+        Context { scenario, run, api, imported: Vec::new(), workers, stage_started: std::time::Instant::now(), progress }
     }
 
     /// A progress bar with counts and ETA, or a hidden one with `--quiet`.

@@ -146,6 +146,7 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
                     })
                     .collect();
                 let bar = ctx.bar(&format!("{}:{router}:{repetition}", w.load), w.requests.len() as u64);
+                let run_started_s = ctx.stage_started.elapsed().as_secs_f64();
                 for record in drive(ctx.api.base(), requests, w.shape.clone(), bar).await? {
                     let (f, size) = w.requests[record.tag];
                     rows.push(PolicyRow {
@@ -161,6 +162,7 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
                         sent_s: record.sent_s,
                         cold: record.placement.cold,
                         worker: record.placement.worker,
+                        run_started_s,
                     });
                 }
             }

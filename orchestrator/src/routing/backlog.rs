@@ -8,7 +8,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-/// Weight of the newest call in the stretch's moving average.
+/// Weight of the newest call in the stretch's moving averages.
 const ALPHA: f64 = 0.125;
 /// How fast a stretch fades back to 1 when no call reports: its excess is
 /// halved after this many µs without a call, and 1/(1 + k) of it is left
@@ -16,7 +16,8 @@ const ALPHA: f64 = 0.125;
 /// not an `exp`, on the invoke path), so a worker left alone because it was
 /// slow is tried again.
 const FADE_US: f64 = 1_000_000.0;
-/// A stretch is kept within these bounds, so one odd call moves it little.
+/// One call's actual work counts within these multiples of its predicted
+/// work, so one odd call moves the stretch by a bounded share.
 const STRETCH: (f64, f64) = (0.25, 8.0);
 
 /// The predicted work of one worker's calls in flight, and their stretch.
@@ -24,8 +25,12 @@ const STRETCH: (f64, f64) = (0.25, 8.0);
 pub struct Backlog {
     work_us: AtomicU64,
     calls: AtomicU64,
-    /// Moving average of actual over predicted work (f64 bits).
-    stretch: AtomicU64,
+    /// Moving averages of the recent calls' predicted and actual work, ms
+    /// (f64 bits): the stretch is their ratio, a ratio of sums, so that a
+    /// call counts by its size (a 1 ms call 50% over its prediction, mostly
+    /// fixed overhead, moves it as little as it matters to the queue).
+    predicted: AtomicU64,
+    actual: AtomicU64,
     /// When it was last updated, µs after `epoch`.
     observed_us: AtomicU64,
     epoch: Instant,
@@ -36,7 +41,8 @@ impl Default for Backlog {
         Backlog {
             work_us: AtomicU64::new(0),
             calls: AtomicU64::new(0),
-            stretch: AtomicU64::new(1.0f64.to_bits()),
+            predicted: AtomicU64::new(0.0f64.to_bits()),
+            actual: AtomicU64::new(0.0f64.to_bits()),
             observed_us: AtomicU64::new(0),
             epoch: Instant::now(),
         }
@@ -75,10 +81,14 @@ impl Backlog {
         if !(predicted_ms > 0.1 && actual_ms.is_finite()) {
             return;
         }
-        let ratio = (actual_ms.max(0.0) / predicted_ms).clamp(STRETCH.0, STRETCH.1);
+        let actual_ms = actual_ms.clamp(STRETCH.0 * predicted_ms, STRETCH.1 * predicted_ms);
         let now_us = self.micros(now);
-        let current = self.stretch_at(now_us);
-        self.stretch.store((current + ALPHA * (ratio - current)).to_bits(), Ordering::Relaxed);
+        // The averages restart from the faded stretch, so an idle spell's
+        // fading is kept: the stretch fades, the work scale stays.
+        let predicted = f64::from_bits(self.predicted.load(Ordering::Relaxed));
+        let faded = predicted * self.stretch_at(now_us);
+        self.predicted.store((predicted + ALPHA * (predicted_ms - predicted)).to_bits(), Ordering::Relaxed);
+        self.actual.store((faded + ALPHA * (actual_ms - faded)).to_bits(), Ordering::Relaxed);
         self.observed_us.store(now_us, Ordering::Relaxed);
     }
 
@@ -88,7 +98,11 @@ impl Backlog {
 
     /// The stretch, faded toward 1 for the time since the last call.
     fn stretch_at(&self, now_us: u64) -> f64 {
-        let stored = f64::from_bits(self.stretch.load(Ordering::Relaxed));
+        let predicted = f64::from_bits(self.predicted.load(Ordering::Relaxed));
+        if predicted <= 0.0 {
+            return 1.0;
+        }
+        let stored = f64::from_bits(self.actual.load(Ordering::Relaxed)) / predicted;
         let idle_us = now_us.saturating_sub(self.observed_us.load(Ordering::Relaxed)) as f64;
         1.0 + (stored - 1.0) / (1.0 + idle_us / FADE_US)
     }
@@ -156,5 +170,19 @@ mod tests {
         assert!(minute < 20.0 / 60.0, "and a minute leaves a sixty-first of it: {minute}");
         backlog.observe(10.0, 1e9, start);
         assert!(backlog.wait_ms(10.0, 1.0, start) < 10.0 * STRETCH.1, "one absurd call moves it by its bounded share");
+    }
+
+    #[test]
+    fn calls_count_toward_the_stretch_by_their_size() {
+        let (backlog, now) = (Backlog::default(), Instant::now());
+        for _ in 0..200 {
+            backlog.observe(100.0, 100.0, now);
+        }
+        backlog.observe(1.0, 3.0, now);
+        let after_small = backlog.wait_ms(10.0, 1.0, now);
+        assert!(after_small < 0.05, "a 1 ms call three times over barely moves the long calls' stretch of 1: {after_small}");
+        backlog.observe(100.0, 300.0, now);
+        let after_large = backlog.wait_ms(10.0, 1.0, now);
+        assert!(after_large > 2.0, "a 100 ms call three times over moves it by its share: {after_large}");
     }
 }
