@@ -52,7 +52,7 @@ impl Setup {
                 // Calls that never end: their work stays in the backlog.
                 std::mem::forget(backlog.enter(work));
             }
-            backlog.observe(100.0, 150.0, std::time::Instant::now());
+            backlog.observe(100.0, 150.0, routing::now_us());
         }
         let policies = Policies::new(policy, 1);
         Setup { n, cache, tiers, backlogs, policies, candidates: Vec::with_capacity(n), order: Vec::with_capacity(n) }
@@ -62,7 +62,7 @@ impl Setup {
     fn decide(&mut self, input_size: u64) -> WorkerId {
         let slots = self.cache.slots("f");
         let policy = self.policies.get(None);
-        let now = policy.reads_queue().then(std::time::Instant::now);
+        let now = policy.reads_queue().then(routing::now_us);
         self.candidates.clear();
         self.candidates.extend((0..self.n).map(|i| {
             let worker = WorkerId(i as u16);

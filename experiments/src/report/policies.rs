@@ -86,7 +86,7 @@ pub fn table(run: &RunDir, out: &mut String) -> anyhow::Result<()> {
          profiling pass. Errors include transport errors and timeouts; cold calls are those that had to start an \
          instance (every worker's pool is warmed to the closed loop's concurrency first, so no policy pays for \
          another's start-ups). *Machine slow* is the share of the steadiness probe's runs, while the policy's own runs \
-         went on, that took over {SLOW}× the stage's median (see \"How steady the machine was\"): where it differs \
+         went on, that took over {SLOW}× the stage's steady speed (its fastest tenth) (see \"How steady the machine was\"): where it differs \
          between policies, so did the machine they ran on, and the next table sets them side by side on a steady one.\n"
     );
     let _ = writeln!(
@@ -145,7 +145,7 @@ pub fn steady_table(run: &RunDir, out: &mut String) -> anyhow::Result<()> {
     let _ = writeln!(out, "## Routing policies on a steady machine (new)\n");
     let _ = writeln!(
         out,
-        "The table above, counting only the requests whose whole span met no probe run over {SLOW}× the stage's median \
+        "The table above, counting only the requests whose whole span met no probe run over {SLOW}× the stage's steady speed \
          (the probe's runs that ended during it, and the first after): every policy is held to the same rule, so what \
          remains is each policy's own doing. A longer request spans more probe runs and is dropped more often, which \
          flatters the policies with the longest tails. *Kept* is the share of the policy's requests counted.\n"

@@ -130,7 +130,7 @@ impl Orchestrator {
         }
         let policy = inner.policies.get(request.policy);
         let slots = inner.models.slots(&request.function);
-        let now = policy.reads_queue().then(Instant::now);
+        let now = policy.reads_queue().then(routing::now_us);
         let candidates: Vec<Candidate> = entry
             .workers
             .iter()

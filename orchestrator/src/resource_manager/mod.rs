@@ -22,7 +22,6 @@ use std::collections::{BTreeMap, HashSet};
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
 pub use self::invoke::{Invocation, InvokeError, InvokeRequest};
 pub use self::lifecycle::CreateError;
@@ -35,7 +34,7 @@ use crate::learning::{LearningConfig, ModelCache};
 use crate::metrics::Metrics;
 use crate::platform::{CREDENTIAL_SCOPES, Platform, StartError};
 use crate::recorder::Recorder;
-use crate::routing::{Backlog, InFlight, Policies};
+use crate::routing::{self, Backlog, InFlight, Policies};
 use crate::store::{Store, StoreError};
 use crate::worker::{WorkerId, WorkerNames};
 
@@ -60,14 +59,15 @@ impl Worker {
     }
 
     /// How much longer than predicted a call predicted at `predicted_ms`
-    /// would take here, beside the calls in flight, as of `now`.
-    pub fn queued_ms(&self, predicted_ms: f64, now: Instant) -> f64 {
-        self.backlog.wait_ms(self.work_ms(predicted_ms), self.platform.parallelism(), now)
+    /// would take here, beside the calls in flight, as of `now_us`
+    /// ([`routing::now_us`]).
+    pub fn queued_ms(&self, predicted_ms: f64, now_us: u64) -> f64 {
+        self.backlog.wait_ms(self.work_ms(predicted_ms), self.platform.parallelism(), now_us)
     }
 
     /// Feeds a finished call's duration back into the worker's stretch.
     pub(crate) fn observe(&self, predicted_ms: f64, duration_ms: f64) {
-        self.backlog.observe(self.work_ms(predicted_ms), self.work_ms(duration_ms), Instant::now());
+        self.backlog.observe(self.work_ms(predicted_ms), self.work_ms(duration_ms), routing::now_us());
     }
 
     /// The part of a call's predicted duration spent on the worker rather

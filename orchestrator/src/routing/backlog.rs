@@ -5,6 +5,7 @@
 //! calls this orchestrator placed (other clients of the same platform are
 //! invisible to it, as they are to the predictions).
 
+use std::sync::LazyLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
@@ -20,20 +21,29 @@ const FADE_US: f64 = 1_000_000.0;
 /// work, so one odd call moves the stretch by a bounded share.
 const STRETCH: (f64, f64) = (0.25, 8.0);
 
+/// The backlogs' clock: microseconds since the first reading, one origin
+/// for every worker, so the invoke path reads it once per request.
+pub fn now_us() -> u64 {
+    static EPOCH: LazyLock<Instant> = LazyLock::new(Instant::now);
+    let since = EPOCH.elapsed();
+    since.as_secs() * 1_000_000 + u64::from(since.subsec_micros())
+}
+
 /// The predicted work of one worker's calls in flight, and their stretch.
 #[derive(Debug)]
 pub struct Backlog {
     work_us: AtomicU64,
     calls: AtomicU64,
-    /// Moving averages of the recent calls' predicted and actual work, ms
-    /// (f64 bits): the stretch is their ratio, a ratio of sums, so that a
-    /// call counts by its size (a 1 ms call 50% over its prediction, mostly
-    /// fixed overhead, moves it as little as it matters to the queue).
+    /// Moving average of the recent calls' predicted work, ms (f64 bits).
     predicted: AtomicU64,
-    actual: AtomicU64,
-    /// When it was last updated, µs after `epoch`.
+    /// The moving average of their actual work over `predicted` (f64
+    /// bits): a ratio of sums, so that a call counts by its size (a 1 ms
+    /// call 50% over its prediction, mostly fixed overhead, moves it as
+    /// little as it matters to the queue). Kept as the ratio, so the invoke
+    /// path reads it without dividing.
+    stretch: AtomicU64,
+    /// When it was last updated, on [`now_us`]'s clock.
     observed_us: AtomicU64,
-    epoch: Instant,
 }
 
 impl Default for Backlog {
@@ -42,9 +52,8 @@ impl Default for Backlog {
             work_us: AtomicU64::new(0),
             calls: AtomicU64::new(0),
             predicted: AtomicU64::new(0.0f64.to_bits()),
-            actual: AtomicU64::new(0.0f64.to_bits()),
+            stretch: AtomicU64::new(1.0f64.to_bits()),
             observed_us: AtomicU64::new(0),
-            epoch: Instant::now(),
         }
     }
 }
@@ -77,34 +86,27 @@ impl Backlog {
     /// models, learned from calls made one at a time on a quiet machine,
     /// do not know). Concurrent updates may lose one; an average does not
     /// mind.
-    pub fn observe(&self, predicted_ms: f64, actual_ms: f64, now: Instant) {
+    pub fn observe(&self, predicted_ms: f64, actual_ms: f64, now_us: u64) {
         if !(predicted_ms > 0.1 && actual_ms.is_finite()) {
             return;
         }
         let actual_ms = actual_ms.clamp(STRETCH.0 * predicted_ms, STRETCH.1 * predicted_ms);
-        let now_us = self.micros(now);
-        // The averages restart from the faded stretch, so an idle spell's
-        // fading is kept: the stretch fades, the work scale stays.
+        // The actual average restarts from the faded stretch, so an idle
+        // spell's fading is kept.
         let predicted = f64::from_bits(self.predicted.load(Ordering::Relaxed));
-        let faded = predicted * self.stretch_at(now_us);
-        self.predicted.store((predicted + ALPHA * (predicted_ms - predicted)).to_bits(), Ordering::Relaxed);
-        self.actual.store((faded + ALPHA * (actual_ms - faded)).to_bits(), Ordering::Relaxed);
+        let actual = predicted * self.stretch_at(now_us);
+        let predicted = predicted + ALPHA * (predicted_ms - predicted);
+        let actual = actual + ALPHA * (actual_ms - actual);
+        self.predicted.store(predicted.to_bits(), Ordering::Relaxed);
+        self.stretch.store((actual / predicted).to_bits(), Ordering::Relaxed);
         self.observed_us.store(now_us, Ordering::Relaxed);
-    }
-
-    fn micros(&self, now: Instant) -> u64 {
-        now.saturating_duration_since(self.epoch).as_micros() as u64
     }
 
     /// The stretch, faded toward 1 for the time since the last call.
     fn stretch_at(&self, now_us: u64) -> f64 {
-        let predicted = f64::from_bits(self.predicted.load(Ordering::Relaxed));
-        if predicted <= 0.0 {
-            return 1.0;
-        }
-        let stored = f64::from_bits(self.actual.load(Ordering::Relaxed)) / predicted;
+        let stored = f64::from_bits(self.stretch.load(Ordering::Relaxed));
         let idle_us = now_us.saturating_sub(self.observed_us.load(Ordering::Relaxed)) as f64;
-        1.0 + (stored - 1.0) / (1.0 + idle_us / FADE_US)
+        1.0 + (stored - 1.0) / (1.0 + idle_us * (1.0 / FADE_US))
     }
 
     /// How much longer than predicted a new call of `work_ms` would take
@@ -117,27 +119,25 @@ impl Backlog {
     /// of it, the call's own work included, is scaled by the worker's
     /// recent stretch: on a worker whose calls lately took twice their
     /// predictions, so will this one and those it shares the CPU with.
-    pub fn wait_ms(&self, work_ms: f64, parallelism: f64, now: Instant) -> f64 {
+    pub fn wait_ms(&self, work_ms: f64, parallelism: f64, now_us: u64) -> f64 {
         if parallelism.is_infinite() {
             return 0.0;
         }
         let work_ms = work_ms.max(0.0);
         let backlog_ms = self.work_us.load(Ordering::Relaxed) as f64 / 1000.0;
         let calls = self.calls.load(Ordering::Relaxed) as f64;
-        let stretch = self.stretch_at(self.micros(now));
+        let stretch = self.stretch_at(now_us);
         stretch * (work_ms + backlog_ms.min(calls * work_ms) / parallelism) - work_ms
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
 
     #[test]
     fn a_short_call_waits_its_own_length_per_long_call_in_flight() {
-        let (backlog, now) = (Backlog::default(), Instant::now());
+        let (backlog, now) = (Backlog::default(), now_us());
         let _long = backlog.enter(100.0);
         let _other = backlog.enter(100.0);
         assert_eq!(backlog.wait_ms(5.0, 1.0, now), 10.0, "two long calls, each delaying 5 ms of work by 5 ms");
@@ -147,7 +147,7 @@ mod tests {
 
     #[test]
     fn calls_give_their_work_back_and_unbounded_workers_never_wait() {
-        let (backlog, now) = (Backlog::default(), Instant::now());
+        let (backlog, now) = (Backlog::default(), now_us());
         {
             let _call = backlog.enter(40.0);
             assert_eq!(backlog.wait_ms(40.0, 1.0, now), 40.0);
@@ -158,15 +158,15 @@ mod tests {
 
     #[test]
     fn slow_calls_stretch_the_estimate_until_they_fade() {
-        let (backlog, start) = (Backlog::default(), Instant::now());
+        let (backlog, start) = (Backlog::default(), now_us());
         for _ in 0..200 {
             backlog.observe(10.0, 30.0, start);
         }
         let stretched = backlog.wait_ms(10.0, 1.0, start);
         assert!((stretched - 20.0).abs() < 0.01, "calls lately took 3× their predictions: +20 ms on 10, got {stretched}");
-        let later = backlog.wait_ms(10.0, 1.0, start + Duration::from_secs(1));
+        let later = backlog.wait_ms(10.0, 1.0, start + 1_000_000);
         assert!((later - 10.0).abs() < 0.01, "a second without calls halves the excess: {later}");
-        let minute = backlog.wait_ms(10.0, 1.0, start + Duration::from_secs(60));
+        let minute = backlog.wait_ms(10.0, 1.0, start + 60_000_000);
         assert!(minute < 20.0 / 60.0, "and a minute leaves a sixty-first of it: {minute}");
         backlog.observe(10.0, 1e9, start);
         assert!(backlog.wait_ms(10.0, 1.0, start) < 10.0 * STRETCH.1, "one absurd call moves it by its bounded share");
@@ -174,7 +174,7 @@ mod tests {
 
     #[test]
     fn calls_count_toward_the_stretch_by_their_size() {
-        let (backlog, now) = (Backlog::default(), Instant::now());
+        let (backlog, now) = (Backlog::default(), now_us());
         for _ in 0..200 {
             backlog.observe(100.0, 100.0, now);
         }

@@ -17,7 +17,7 @@ mod tier;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-pub use backlog::{Backlog, InFlight};
+pub use backlog::{Backlog, InFlight, now_us};
 pub use hetfaas_api::PolicyKind;
 
 use crate::function::Tier;
