@@ -271,8 +271,7 @@ pub fn write(run: &RunDir, figures: &Path) -> anyhow::Result<()> {
     steadiness::table(run, &mut out)?;
     training_table(run, &mut out)?;
     families_table(run, &mut out)?;
-    policies::table(run, &mut out)?;
-    policies::steady_table(run, &mut out)?;
+    policies::tables(run, &mut out)?;
     overload::table(run, &mut out)?;
     overhead_table(run, &mut out)?;
     soak_table(run, &mut out)?;

@@ -67,15 +67,22 @@ fn ratio(value: Option<f64>, base: Option<f64>) -> String {
     }
 }
 
-/// Latency percentiles (with their spread across repetitions), mean, share
-/// per worker and errors, per load shape and policy.
-pub fn table(run: &RunDir, out: &mut String) -> anyhow::Result<()> {
+/// Both tables, from one read of the stage's rows and the probe's.
+pub fn tables(run: &RunDir, out: &mut String) -> anyhow::Result<()> {
     let rows: Vec<PolicyRow> = run.read()?;
     if rows.is_empty() {
         return Ok(());
     }
-    let repetitions = rows.iter().map(|r| r.repetition).max().unwrap_or(0) + 1;
     let machine = Beside::policies(run)?;
+    table(&rows, &machine, out);
+    steady_table(&rows, &machine, out);
+    Ok(())
+}
+
+/// Latency percentiles (with their spread across repetitions), mean, share
+/// per worker and errors, per load shape and policy.
+fn table(rows: &[PolicyRow], machine: &Beside, out: &mut String) {
+    let repetitions = rows.iter().map(|r| r.repetition).max().unwrap_or(0) + 1;
     let _ = writeln!(out, "## Routing policies under the same load\n");
     let _ = writeln!(
         out,
@@ -100,7 +107,7 @@ pub fn table(run: &RunDir, out: &mut String) -> anyhow::Result<()> {
     };
     let mean_of = |load: &str, policy: Router| latencies(load, policy).map(|d| d.mean());
     let p99_of = |load: &str, policy: Router| latencies(load, policy).map(|d| d.percentile(0.99));
-    for (load, policy) in groups(&rows) {
+    for (load, policy) in groups(rows) {
         let group: Vec<&PolicyRow> = rows.iter().filter(|r| r.load == load && r.policy == policy).collect();
         let single = [hetfaas_api::PolicyKind::EdgeOnly, hetfaas_api::PolicyKind::CloudOnly].map(|p| p99_of(load, Router::Policy(p)));
         let best_single = single.into_iter().flatten().reduce(f64::min);
@@ -130,17 +137,14 @@ pub fn table(run: &RunDir, out: &mut String) -> anyhow::Result<()> {
         );
     }
     out.push('\n');
-    Ok(())
 }
 
 /// The policy table again over only the requests during which every probe
 /// run found the machine steady; absent when the probe did not run.
-pub fn steady_table(run: &RunDir, out: &mut String) -> anyhow::Result<()> {
-    let rows: Vec<PolicyRow> = run.read()?;
-    let machine = Beside::policies(run)?;
+fn steady_table(rows: &[PolicyRow], machine: &Beside, out: &mut String) {
     let steady: Vec<&PolicyRow> = rows.iter().filter(|r| machine.steady(r) == Some(true)).collect();
     if steady.is_empty() {
-        return Ok(());
+        return;
     }
     let _ = writeln!(out, "## Routing policies on a steady machine (new)\n");
     let _ = writeln!(
@@ -151,7 +155,7 @@ pub fn steady_table(run: &RunDir, out: &mut String) -> anyhow::Result<()> {
          flatters the policies with the longest tails. *Kept* is the share of the policy's requests counted.\n"
     );
     let _ = writeln!(out, "| load | policy | kept | mean (ms) | p95 (ms) | p99 (ms) |\n|---|---|---|---|---|---|");
-    for (load, policy) in groups(&rows) {
+    for (load, policy) in groups(rows) {
         let all = rows.iter().filter(|r| r.load == load && r.policy == policy).count();
         let group: Vec<&PolicyRow> = steady.iter().copied().filter(|r| r.load == load && r.policy == policy).collect();
         let _ = writeln!(
@@ -164,5 +168,4 @@ pub fn steady_table(run: &RunDir, out: &mut String) -> anyhow::Result<()> {
         );
     }
     out.push('\n');
-    Ok(())
 }
