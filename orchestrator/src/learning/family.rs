@@ -7,14 +7,28 @@
 //! cross-validation (rows dealt to folds in turn, so every fold spans the
 //! sizes), each fold cleaned and fitted on the others, scored by the mean
 //! absolute percentage error of its predictions. The dissertation's line is
-//! the default hypothesis: another family replaces it only when its held-out
-//! error is at least 10% lower, and then the lowest wins. Held-out rows lie
-//! inside the trained sizes, so they cannot show how a curve extrapolates;
-//! on noisy rows (a far cloud, where the network dominates) a curve that
-//! wins by a hair is fitting noise and predicts unseen sizes worse (seen in
-//! the quick scenario: cloud error beyond the trained sizes doubled when
-//! any 2% win counted). With too few rows to hold any out, the line is
-//! kept. `learning.model` fixes one family instead.
+//! the default hypothesis, and another family replaces it only when it wins
+//! three ways (then the lowest held-out error wins):
+//!
+//! - its held-out error is at least 10% lower than the line's. On noisy rows
+//!   (a far cloud, where the network dominates) a curve that wins by a hair
+//!   is fitting noise and predicts unseen sizes worse (seen in the quick
+//!   scenario: cloud error beyond the trained sizes doubled when any 2% win
+//!   counted);
+//! - it is lower on every fold, not only on average: a real curve beats a
+//!   line wherever it is scored, while a few rows a slow spell of the host
+//!   bent can carry the average alone;
+//! - fitted on all but the largest fifth of the sizes, it predicts that
+//!   fifth no worse than the line does. Folds hold out rows inside the
+//!   trained sizes, so they cannot show how a curve extrapolates, and every
+//!   unseen size a caller sends past the largest trained one is an
+//!   extrapolation. (In one quick run a quadratic won the folds by 10% on
+//!   `p02388`'s edge rows, which a slow spell had bent, for a function that
+//!   prints one line per case, and predicted 2-3× the measured durations at
+//!   twice the trained sizes.)
+//!
+//! With too few rows to hold any out, the line is kept. `learning.model`
+//! fixes one family instead.
 
 use hetfaas_api::Family;
 use serde::{Deserialize, Serialize};
@@ -27,6 +41,8 @@ const FOLDS: usize = 5;
 const MIN_PER_FOLD: usize = 2;
 /// How much lower than the line's a family's held-out error must be.
 const MARGIN: f64 = 0.9;
+/// The share of rows, the largest sizes, held out by the forward check.
+const FORWARD_SHARE: f64 = 0.2;
 
 /// `learning.model`: `"auto"` (chosen per model by held-out error) or one
 /// family for every model.
@@ -46,39 +62,74 @@ pub struct Chosen {
     pub validation_mape: Option<f64>,
 }
 
+/// One family's held-out errors (MAPE, %) on a model's rows.
+#[derive(Debug, Clone, PartialEq)]
+struct Score {
+    /// Over every held-out prediction of every fold: what the model reports.
+    pooled: f64,
+    folds: [f64; FOLDS],
+    /// On the largest sizes, fitted on the rest.
+    forward: f64,
+}
+
+impl Score {
+    /// Whether a family with this score replaces the line, which has `line`.
+    fn beats(&self, line: &Score) -> bool {
+        self.pooled <= line.pooled * MARGIN
+            && self.folds.iter().zip(&line.folds).all(|(own, line)| own < line)
+            && self.forward <= line.forward
+    }
+}
+
 /// Chooses for `rows` of `(input_size, duration_ms)`.
 pub fn choose(rows: &[(f64, f64)], cleaning: &Cleaning, choice: ModelChoice) -> Chosen {
-    let score = |family| Chosen { family, validation_mape: held_out_mape(rows, family, cleaning) };
+    let chosen = |family, score: Option<&Score>| Chosen { family, validation_mape: score.map(|s| s.pooled) };
     match choice {
-        ModelChoice::Fixed(family) => score(family),
+        ModelChoice::Fixed(family) => chosen(family, held_out(rows, family, cleaning).as_ref()),
         ModelChoice::Auto => {
-            let scored: Vec<Chosen> = Family::ALL.into_iter().map(score).collect();
-            let line = *scored.iter().find(|c| c.family == Family::Linear).expect("the line is a family");
-            let bar = line.validation_mape.unwrap_or(f64::INFINITY) * MARGIN;
-            let measured = scored.into_iter().filter_map(|c| Some((c, c.validation_mape?)));
-            measured.filter(|&(_, e)| e <= bar).min_by(|a, b| a.1.total_cmp(&b.1)).map_or(line, |(c, _)| c)
+            let line = held_out(rows, Family::Linear, cleaning);
+            let Some(bar) = &line else { return chosen(Family::Linear, None) };
+            let rivals = Family::ALL.into_iter().filter(|&f| f != Family::Linear);
+            let winners = rivals.filter_map(|f| Some((f, held_out(rows, f, cleaning)?))).filter(|(_, s)| s.beats(bar));
+            match winners.min_by(|a, b| a.1.pooled.total_cmp(&b.1.pooled)) {
+                Some((family, score)) => chosen(family, Some(&score)),
+                None => chosen(Family::Linear, line.as_ref()),
+            }
         }
     }
 }
 
-/// The mean absolute percentage error of `family` on each fold when fitted
-/// (after cleaning) on the others; `None` with too few rows.
-fn held_out_mape(rows: &[(f64, f64)], family: Family, cleaning: &Cleaning) -> Option<f64> {
+/// `family`'s held-out errors on `rows`; `None` with too few rows.
+fn held_out(rows: &[(f64, f64)], family: Family, cleaning: &Cleaning) -> Option<Score> {
     if rows.len() < FOLDS * MIN_PER_FOLD {
         return None;
     }
     let points: Vec<(f64, f64)> = rows.iter().map(|&(n, y)| (family.x(n), y)).collect();
-    let (mut error, mut scored) = (0.0, 0usize);
-    for fold in 0..FOLDS {
-        let train: Vec<(f64, f64)> = points.iter().enumerate().filter(|(i, _)| i % FOLDS != fold).map(|(_, p)| *p).collect();
-        let (keep, _) = cleaning.apply(&train);
-        let fit = ols(&Sums::of(train.iter().zip(&keep).filter(|(_, k)| **k).map(|(p, _)| *p)))?;
-        for &(x, y) in points.iter().skip(fold).step_by(FOLDS).filter(|p| p.1 > 0.0) {
-            error += ((fit.line.intercept + fit.line.slope * x).max(0.0) - y).abs() / y;
-            scored += 1;
-        }
+    let mut folds = [0.0; FOLDS];
+    let (mut pooled, mut scored) = (0.0, 0usize);
+    for (fold, error) in folds.iter_mut().enumerate() {
+        let train = points.iter().enumerate().filter(|(i, _)| i % FOLDS != fold).map(|(_, p)| *p);
+        let (sum, count) = errors(train.collect(), points.iter().skip(fold).step_by(FOLDS), cleaning)?;
+        *error = sum / count.max(1) as f64;
+        (pooled, scored) = (pooled + sum, scored + count);
     }
-    (scored > 0).then(|| 100.0 * error / scored as f64)
+    let mut by_size: Vec<(f64, (f64, f64))> = rows.iter().map(|r| r.0).zip(points).collect();
+    by_size.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let cut = by_size.len() - ((by_size.len() as f64 * FORWARD_SHARE).ceil() as usize).max(1);
+    let (smaller, largest) = by_size.split_at(cut);
+    let (sum, count) = errors(smaller.iter().map(|r| r.1).collect(), largest.iter().map(|r| &r.1), cleaning)?;
+    let forward = 100.0 * sum / count.max(1) as f64;
+    (scored > 0).then(|| Score { pooled: 100.0 * pooled / scored as f64, folds: folds.map(|e| 100.0 * e), forward })
+}
+
+/// Fits `train` (after cleaning) and returns the summed absolute relative
+/// errors of its predictions for `test`'s positive durations, and their
+/// number; `None` when `train` cannot be fitted.
+fn errors<'a>(train: Vec<(f64, f64)>, test: impl Iterator<Item = &'a (f64, f64)>, cleaning: &Cleaning) -> Option<(f64, usize)> {
+    let (keep, _) = cleaning.apply(&train);
+    let fit = ols(&Sums::of(train.iter().zip(&keep).filter(|(_, k)| **k).map(|(p, _)| *p)))?;
+    let scored = test.filter(|p| p.1 > 0.0).map(|&(x, y)| ((fit.line.intercept + fit.line.slope * x).max(0.0) - y).abs() / y);
+    Some(scored.fold((0.0, 0), |(sum, count), e| (sum + e, count + 1)))
 }
 
 #[cfg(test)]
@@ -127,6 +178,82 @@ mod tests {
         assert!(fixed.validation_mape.unwrap() > choose(&quadratic, &cleaning, ModelChoice::Auto).validation_mape.unwrap());
         assert_eq!(choose(&quadratic[..6], &cleaning, ModelChoice::Auto), Chosen { family: Family::Linear, validation_mape: None });
         assert_eq!(choose(&quadratic[..6], &cleaning, ModelChoice::Fixed(Family::Sqrt)).family, Family::Sqrt);
+    }
+
+    /// `p02388`'s edge rows from a quick run (`results/quick/
+    /// 20261128T162612Z`, in the order they ran): linear work, but a slow
+    /// spell of the host fell on the sizes from about 650 up.
+    const BENT_BY_A_SLOW_SPELL: [(f64, f64); 45] = [
+        (1.0, 5.75),
+        (1.0, 6.72),
+        (10.0, 7.02),
+        (50.0, 8.33),
+        (100.0, 7.48),
+        (200.0, 8.54),
+        (300.0, 8.94),
+        (400.0, 8.83),
+        (500.0, 9.10),
+        (600.0, 11.51),
+        (700.0, 13.70),
+        (750.0, 13.91),
+        (800.0, 20.43),
+        (900.0, 14.52),
+        (1000.0, 13.60),
+        (33.0, 7.13),
+        (66.0, 6.89),
+        (100.0, 8.18),
+        (133.0, 8.25),
+        (166.0, 7.48),
+        (200.0, 8.41),
+        (233.0, 9.60),
+        (266.0, 7.02),
+        (300.0, 8.68),
+        (333.0, 9.38),
+        (366.0, 10.34),
+        (400.0, 7.79),
+        (433.0, 10.04),
+        (466.0, 9.49),
+        (500.0, 8.31),
+        (533.0, 9.02),
+        (566.0, 9.63),
+        (600.0, 10.32),
+        (633.0, 9.90),
+        (666.0, 12.93),
+        (700.0, 10.74),
+        (733.0, 15.81),
+        (766.0, 13.97),
+        (800.0, 17.64),
+        (833.0, 19.21),
+        (866.0, 15.72),
+        (900.0, 15.11),
+        (933.0, 18.14),
+        (966.0, 20.89),
+        (1000.0, 20.69),
+    ];
+
+    #[test]
+    fn a_curve_that_wins_only_on_average_keeps_the_line() {
+        let cleaning = Cleaning::default();
+        let score = |f| held_out(&BENT_BY_A_SLOW_SPELL, f, &cleaning).unwrap();
+        let (line, quadratic) = (score(Family::Linear), score(Family::Quadratic));
+        assert!(quadratic.pooled <= line.pooled * MARGIN, "the quadratic wins on average: {quadratic:?} against {line:?}");
+        assert!(quadratic.folds.iter().zip(&line.folds).any(|(q, l)| q >= l), "but not on every fold");
+        assert_eq!(choose(&BENT_BY_A_SLOW_SPELL, &cleaning, ModelChoice::Auto).family, Family::Linear);
+    }
+
+    #[test]
+    fn a_curve_that_extrapolates_worse_keeps_the_line() {
+        // Linear work plus a start-up cost that saturates in the first
+        // hundred elements: √n fits the bend, and flattens where the work
+        // does not.
+        let cleaning = Cleaning { method: Method::None, ..Cleaning::default() };
+        let rows = rows(|n| 2.0 + 0.02 * n + 8.0 * (1.0 - (-n / 50.0).exp()));
+        let score = |f| held_out(&rows, f, &cleaning).unwrap();
+        let (line, sqrt) = (score(Family::Linear), score(Family::Sqrt));
+        assert!(sqrt.pooled <= line.pooled * MARGIN, "√n wins on average: {sqrt:?} against {line:?}");
+        assert!(sqrt.folds.iter().zip(&line.folds).all(|(s, l)| s < l), "and on every fold: {sqrt:?} against {line:?}");
+        assert!(sqrt.forward > line.forward, "but predicts the largest sizes worse: {sqrt:?} against {line:?}");
+        assert_eq!(choose(&rows, &cleaning, ModelChoice::Auto).family, Family::Linear);
     }
 
     #[test]
