@@ -68,7 +68,7 @@ async fn after_training_small_inputs_run_on_the_edge_and_large_ones_in_the_cloud
     let training = function.training.as_ref().unwrap();
     assert_eq!(training.path, TrainingPath::Full);
     // Per worker: a warm-up, the minimal sizes joined with the feature sizes
-    // (1, 100, 200, 250, 500, 750, 1000), and 10 spread up to 1000.
+    // (1, 100, 200, 250, 500, 750, 1000), and 10 growing ones.
     assert_eq!(training.invocations, 2 * (1 + 7 + 10), "{function:?}");
     assert_eq!(function.models.len(), 2, "a model per worker: {function:?}");
     for (worker, model) in &function.models {
