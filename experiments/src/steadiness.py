@@ -3,8 +3,9 @@
 Times the same piece of pure-Python work (parse two integers a line, add
 them, measure the digits: what the bundled handlers do) every INTERVAL_MS
 and prints each run's CPU time in milliseconds, one line a run, as soon as
-it ends (the harness stamps the time). It runs until it is killed. The work never changes, so any
-change in its CPU time is the machine's, not the workload's.
+it ends (the harness stamps the time). It runs until it is killed. The
+work never changes, so any change in its CPU time is the machine's, not
+the workload's.
 """
 import sys
 import time

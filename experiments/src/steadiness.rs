@@ -56,11 +56,6 @@ impl Probe {
         Ok(Probe { child, samples, reader })
     }
 
-    /// How many runs it has timed so far.
-    pub fn runs(&self) -> usize {
-        self.samples.lock().expect("not poisoned").len()
-    }
-
     /// Ends the probe; its runs, labelled with the stage they ran beside.
     pub async fn stop(mut self, stage: &str) -> Vec<SteadinessRow> {
         let _ = self.child.kill().await;
@@ -95,7 +90,7 @@ mod tests {
         // Waits for the runs themselves; the deadline only keeps a broken
         // probe from hanging the suite.
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
-        while probe.runs() < 3 {
+        while probe.samples.lock().unwrap().len() < 3 {
             assert!(tokio::time::Instant::now() < deadline, "the probe timed no work");
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
