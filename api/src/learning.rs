@@ -158,26 +158,31 @@ impl Family {
 }
 
 /// A fitted duration curve, `duration_ms = intercept + slope · x(n)` for
-/// its family's `x` (`x(n) = n` for the dissertation's line): what a model
-/// predicts with, wherever it is held or shown.
+/// its family's `x` (`x(n) = n` for the dissertation's line), never below
+/// `floor_ms`: what a model predicts with, wherever it is held or shown.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Line {
     pub intercept: f64,
     pub slope: f64,
     #[serde(default)]
     pub family: Family,
+    /// The fastest call the model has kept. A line through durations that
+    /// bend upward (a CPU quota holding long calls back) has a negative
+    /// intercept and would predict small calls at 0 ms; no call of the
+    /// function ever took less than this. 0 in models stored before it.
+    #[serde(default)]
+    pub floor_ms: f64,
 }
 
 impl Line {
     /// A line of the dissertation's family.
     pub fn linear(intercept: f64, slope: f64) -> Line {
-        Line { intercept, slope, family: Family::Linear }
+        Line { intercept, slope, family: Family::Linear, floor_ms: 0.0 }
     }
 
-    /// Predicted duration, never below zero (a line fitted to small sizes
-    /// can cross zero when extrapolated downwards).
+    /// Predicted duration, never below the floor nor zero.
     pub fn predict(&self, input_size: u64) -> f64 {
-        (self.intercept + self.slope * self.family.x(input_size as f64)).max(0.0)
+        (self.intercept + self.slope * self.family.x(input_size as f64)).max(self.floor_ms).max(0.0)
     }
 }
 

@@ -11,6 +11,9 @@ pub enum PolicyKind {
     /// Shortest predicted duration plus the wait behind the work this
     /// orchestrator has in flight on the worker.
     LeastExpectedCompletion,
+    /// Shortest predicted duration plus that wait plus the delay the call
+    /// adds to the calls in flight there.
+    LeastMarginalDelay,
     EdgeOnly,
     CloudOnly,
     RoundRobin,
@@ -19,9 +22,10 @@ pub enum PolicyKind {
 }
 
 impl PolicyKind {
-    pub const ALL: [PolicyKind; 6] = [
+    pub const ALL: [PolicyKind; 7] = [
         PolicyKind::Predicted,
         PolicyKind::LeastExpectedCompletion,
+        PolicyKind::LeastMarginalDelay,
         PolicyKind::EdgeOnly,
         PolicyKind::CloudOnly,
         PolicyKind::RoundRobin,
@@ -33,6 +37,7 @@ impl PolicyKind {
         match self {
             PolicyKind::Predicted => "predicted",
             PolicyKind::LeastExpectedCompletion => "least-expected-completion",
+            PolicyKind::LeastMarginalDelay => "least-marginal-delay",
             PolicyKind::EdgeOnly => "edge-only",
             PolicyKind::CloudOnly => "cloud-only",
             PolicyKind::RoundRobin => "round-robin",

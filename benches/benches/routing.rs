@@ -3,13 +3,14 @@
 //! (`learning::predict`), estimate its wait beside the calls in flight
 //! (`routing::Backlog`: two calls in flight on each worker, and a stretch
 //! from an earlier call), and order the
-//! candidates (`routing::decide`), under `predicted` and under
-//! `least-expected-completion`. Target: p99 under 1 µs at 16 workers.
+//! candidates (`routing::decide`), under `predicted`,
+//! `least-expected-completion` and `least-marginal-delay`. Target: p99
+//! under 1 µs at 16 workers.
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use hetfaas::function::Tier;
 use hetfaas::learning::{Line, ModelCache, predict};
-use hetfaas::routing::{self, Backlog, Candidate, Policies, PolicyKind};
+use hetfaas::routing::{self, Backlog, Candidate, Policies, PolicyKind, Wait};
 use hetfaas::store::ModelRecord;
 use hetfaas::worker::{WorkerId, WorkerNames};
 
@@ -67,18 +68,18 @@ impl Setup {
         self.candidates.extend((0..self.n).map(|i| {
             let worker = WorkerId(i as u16);
             let predicted_ms = predict(slots.as_ref(), worker, input_size);
-            let queued_ms = match (predicted_ms, now) {
-                (Some(p), Some(now)) => self.backlogs[i].wait_ms(p, 1.0, now),
-                _ => 0.0,
+            let wait = match (predicted_ms, now) {
+                (Some(p), Some(now)) => self.backlogs[i].wait(p, 1.0, now),
+                _ => Wait::default(),
             };
-            Candidate { worker, tier: self.tiers[i], predicted_ms, queued_ms, usable: true }
+            Candidate { worker, tier: self.tiers[i], predicted_ms, wait, usable: true }
         }));
         routing::decide(Some(policy), &self.candidates, &mut self.order);
         self.order[0].worker
     }
 }
 
-const POLICIES: [PolicyKind; 2] = [PolicyKind::Predicted, PolicyKind::LeastExpectedCompletion];
+const POLICIES: [PolicyKind; 3] = [PolicyKind::Predicted, PolicyKind::LeastExpectedCompletion, PolicyKind::LeastMarginalDelay];
 
 fn decide(c: &mut Criterion) {
     for policy in POLICIES {

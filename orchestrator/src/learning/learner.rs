@@ -338,9 +338,9 @@ mod tests {
         }
         learner.barrier().await;
         let slots = cache.slots("f").unwrap();
-        let stored = store.models().await.unwrap().pop().unwrap();
+        let stored = Model::from_record(store.models().await.unwrap().pop().unwrap()).unwrap().record;
         let cached = slots[0].as_deref().unwrap().clone();
-        assert_eq!(cached, stored, "the router's copy is the stored model");
+        assert_eq!(cached, stored, "the router's copy is the stored model, as a restart reads it");
         learner.shutdown().await;
         stored
     }

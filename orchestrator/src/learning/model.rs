@@ -47,6 +47,11 @@ pub struct LearnerState {
     /// The family's held-out MAPE (%) when it was chosen.
     #[serde(default)]
     pub validation_mape: Option<f64>,
+    /// The line's floor ([`Line::floor_ms`]): the fastest row kept, the
+    /// prior's included. Stored here, as the family is, because the
+    /// stores keep only the line's intercept and slope in columns.
+    #[serde(default)]
+    pub floor_ms: f64,
 }
 
 /// What a transfer source contributes: its own rows' sufficient statistics,
@@ -58,6 +63,9 @@ pub struct Prior {
     /// Taken over the source's family, which the model keeps with it.
     pub sums: Sums,
     pub scale: f64,
+    /// The source's floor, scaled.
+    #[serde(default)]
+    pub floor_ms: f64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -79,11 +87,12 @@ impl Model {
         let fitted = fit(&kept)?;
         let window = rows.iter().map(|r| r.started_at_ms);
         let sums = Sums::of(kept.iter().copied());
+        let floor_ms = kept.iter().map(|&(_, y)| y).fold(f64::INFINITY, f64::min);
         Some(Model {
             record: ModelRecord {
                 function: function.to_owned(),
                 worker: worker.to_owned(),
-                line: Line { family, ..fitted.line },
+                line: Line { family, floor_ms, ..fitted.line },
                 samples: kept.len() as u64,
                 r2: fitted.r2,
                 cleaning: cleaning.label(),
@@ -91,7 +100,7 @@ impl Model {
                 window_end_ms: window.max().unwrap_or(0),
                 state: serde_json::Value::Null,
             },
-            state: LearnerState { sums, bounds, cleaned_at: sums.n, rejected: 0, prior: None, family, validation_mape },
+            state: LearnerState { sums, bounds, cleaned_at: sums.n, rejected: 0, prior: None, family, validation_mape, floor_ms },
         })
     }
 
@@ -101,6 +110,7 @@ impl Model {
     pub fn with_prior(mut self, prior: Option<Prior>) -> Model {
         let Some(prior) = prior else { return self };
         self.state.sums.merge(&prior.sums);
+        self.state.floor_ms = self.state.floor_ms.min(prior.floor_ms);
         self.solve();
         self.record.cleaning =
             format!("{} + prior from {} worth {:.0} rows (scale {:.2})", self.record.cleaning, prior.source, prior.sums.n, prior.scale);
@@ -138,7 +148,8 @@ impl Model {
             xy: s.xy * weight * scale,
             yy: s.yy * weight * scale * scale,
         };
-        let prior = Prior { source: source.record.function.clone(), sums, scale };
+        let floor_ms = source.state.floor_ms * scale;
+        let prior = Prior { source: source.record.function.clone(), sums, scale, floor_ms };
         Some(model.with_prior(Some(prior)))
     }
 
@@ -153,7 +164,7 @@ impl Model {
     /// The line again from the sums, in the model's family: O(1).
     fn solve(&mut self) {
         if let Some(fitted) = ols(&self.state.sums) {
-            self.record.line = Line { family: self.state.family, ..fitted.line };
+            self.record.line = Line { family: self.state.family, floor_ms: self.state.floor_ms, ..fitted.line };
             self.record.r2 = fitted.r2;
         }
     }
@@ -168,6 +179,7 @@ impl Model {
             return false;
         }
         self.state.sums.add(x, y);
+        self.state.floor_ms = self.state.floor_ms.min(y);
         self.solve();
         self.record.samples = self.own_sums().n as u64;
         true
@@ -206,6 +218,7 @@ impl Model {
     pub fn from_record(mut record: ModelRecord) -> Option<Model> {
         let state: LearnerState = serde_json::from_value(record.state.clone()).ok()?;
         record.line.family = state.family;
+        record.line.floor_ms = state.floor_ms;
         Some(Model { record, state })
     }
 }
@@ -233,6 +246,32 @@ mod tests {
                 row(i, size, 20.0 + 0.3 * size as f64 + noise + spike)
             })
             .collect()
+    }
+
+    #[test]
+    fn a_line_through_a_quotas_staircase_predicts_no_call_faster_than_the_fastest() {
+        // Calls under size 400 fit in the quota's period (5 ms); larger
+        // ones are held back a period (100 ms): the line crosses zero.
+        let rows: Vec<Execution> = (0..100)
+            .map(|i| {
+                let size = i * 10 + 1;
+                row(i, size, if size < 400 { 5.0 + (i % 3) as f64 * 0.1 } else { 100.0 + 0.01 * size as f64 })
+            })
+            .collect();
+        let cleaning = Cleaning::default();
+        let mut model = Model::fit("f", "edge", &rows, &cleaning, LINE).unwrap();
+        let line = model.record.line;
+        assert!(line.intercept + line.slope * 10.0 < 0.0, "the line alone predicts size 10 below zero: {line:?}");
+        assert_eq!(line.predict(10), 5.0, "the fastest kept call");
+        assert!(line.predict(1000) > 100.0, "and the floor leaves the rest of the line alone");
+
+        // The stores keep the intercept and slope in columns, the rest in the state.
+        let mut stored = model.to_record();
+        stored.line = Line::linear(line.intercept, line.slope);
+        assert_eq!(Model::from_record(stored).unwrap().record.line.predict(10), 5.0, "the floor survives a restart");
+
+        assert!(model.absorb(&row(100, 1, 4.0), &cleaning));
+        assert_eq!(model.record.line.predict(10), 4.0, "a faster call kept lowers it");
     }
 
     #[test]

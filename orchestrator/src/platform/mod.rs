@@ -136,15 +136,15 @@ pub trait Platform: Send + Sync + std::fmt::Debug {
     }
 
     /// How many calls the worker runs at once at the speed of a call alone
-    /// (the speed its predictions were learned at): the queue-aware policy
-    /// divides the work in flight on it by this. Unbounded by default, as
+    /// (the speed its predictions were learned at): the queue-aware policies
+    /// divide the work in flight on it by this. Unbounded by default, as
     /// for platforms that scale out per request (Lambda, Knative).
     fn parallelism(&self) -> f64 {
         f64::INFINITY
     }
 
     /// The part of a call's duration spent on the way there and back,
-    /// which no other call waits behind: the queue-aware policy leaves it
+    /// which no other call waits behind: the queue-aware policies leave it
     /// out of the work in flight. 0 where the platform cannot know it.
     fn transit_ms(&self) -> f64 {
         0.0

@@ -15,7 +15,7 @@ use crate::function::{FunctionState, Tier};
 use crate::learning::predict;
 use crate::platform::{CallProfile, FunctionError, InvokeOutcome, PlatformError};
 use crate::recorder::Row;
-use crate::routing::{self, Candidate, PolicyKind};
+use crate::routing::{self, Candidate, PolicyKind, Wait};
 use crate::worker::WorkerId;
 
 /// One request to run a function.
@@ -138,11 +138,11 @@ impl Orchestrator {
             .map(|&w| {
                 let predicted_ms = predict(slots.as_ref(), w, request.input_size);
                 let worker = &inner.workers[w.index()];
-                let queued_ms = match (predicted_ms, now) {
-                    (Some(p), Some(now)) => worker.queued_ms(p, now),
-                    _ => 0.0,
+                let wait = match (predicted_ms, now) {
+                    (Some(p), Some(now)) => worker.wait(p, now),
+                    _ => Wait::default(),
                 };
-                Candidate { worker: w, tier: worker.tier, predicted_ms, queued_ms, usable: self.usable(w) }
+                Candidate { worker: w, tier: worker.tier, predicted_ms, wait, usable: self.usable(w) }
             })
             .collect();
         let mut order = Vec::with_capacity(candidates.len());

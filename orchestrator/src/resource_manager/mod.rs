@@ -34,7 +34,7 @@ use crate::learning::{LearningConfig, ModelCache};
 use crate::metrics::Metrics;
 use crate::platform::{CREDENTIAL_SCOPES, Platform, StartError};
 use crate::recorder::Recorder;
-use crate::routing::{self, Backlog, InFlight, Policies};
+use crate::routing::{self, Backlog, InFlight, Policies, Wait};
 use crate::store::{Store, StoreError};
 use crate::worker::{WorkerId, WorkerNames};
 
@@ -49,7 +49,7 @@ pub struct Worker {
     /// Set while its functions are being redeployed after an outage.
     recovering: AtomicBool,
     /// The work this orchestrator has in flight on it, for the
-    /// queue-aware policy.
+    /// queue-aware policies.
     backlog: Backlog,
 }
 
@@ -59,10 +59,10 @@ impl Worker {
     }
 
     /// How much longer than predicted a call predicted at `predicted_ms`
-    /// would take here, beside the calls in flight, as of `now_us`
-    /// ([`routing::now_us`]).
-    pub fn queued_ms(&self, predicted_ms: f64, now_us: u64) -> f64 {
-        self.backlog.wait_ms(self.work_ms(predicted_ms), self.platform.parallelism(), now_us)
+    /// would take here beside the calls in flight, and they beside it, as
+    /// of `now_us` ([`routing::now_us`]).
+    pub fn wait(&self, predicted_ms: f64, now_us: u64) -> Wait {
+        self.backlog.wait(self.work_ms(predicted_ms), self.platform.parallelism(), now_us)
     }
 
     /// Feeds a finished call's duration back into the worker's stretch.

@@ -1,4 +1,4 @@
-//! What the queue-aware policy knows of a worker's load: the work this
+//! What the queue-aware policies know of a worker's load: the work this
 //! orchestrator has sent it and not yet had answered, and how much longer
 //! than predicted its recent calls took. Nothing is asked of the worker,
 //! so it costs a few atomic loads per candidate, and it counts exactly the
@@ -109,26 +109,39 @@ impl Backlog {
         1.0 + (stored - 1.0) / (1.0 + idle_us * (1.0 / FADE_US))
     }
 
-    /// How much longer than predicted a new call of `work_ms` would take
-    /// on a worker that runs `parallelism` calls at once. A worker's calls
-    /// share its CPU (processor sharing, as the processes of a local worker
-    /// do), so each call in flight slows the new one by the smaller of its
-    /// own work and the new call's: a short call beside a long one is
-    /// delayed by about its own length, a long call behind short ones by
-    /// all of theirs. That sum is at most min(backlog, calls × work). All
-    /// of it, the call's own work included, is scaled by the worker's
-    /// recent stretch: on a worker whose calls lately took twice their
-    /// predictions, so will this one and those it shares the CPU with.
-    pub fn wait_ms(&self, work_ms: f64, parallelism: f64, now_us: u64) -> f64 {
+    /// What a new call of `work_ms` meets on a worker that runs
+    /// `parallelism` calls at once, and what it does to the calls there.
+    /// A worker's calls share its CPU (processor sharing, as the processes
+    /// of a local worker do), so each call in flight slows the new one by
+    /// the smaller of its own work and the new call's: a short call beside
+    /// a long one is delayed by about its own length, a long call behind
+    /// short ones by all of theirs. That sum is at most min(backlog, calls
+    /// × work), and sharing is symmetric: the new call delays the calls in
+    /// flight by the same amount. All of it, the call's own work included,
+    /// is scaled by the worker's recent stretch: on a worker whose calls
+    /// lately took twice their predictions, so will this one and those it
+    /// shares the CPU with.
+    pub fn wait(&self, work_ms: f64, parallelism: f64, now_us: u64) -> Wait {
         if parallelism.is_infinite() {
-            return 0.0;
+            return Wait::default();
         }
         let work_ms = work_ms.max(0.0);
         let backlog_ms = self.work_us.load(Ordering::Relaxed) as f64 / 1000.0;
         let calls = self.calls.load(Ordering::Relaxed) as f64;
         let stretch = self.stretch_at(now_us);
-        stretch * (work_ms + backlog_ms.min(calls * work_ms) / parallelism) - work_ms
+        let shared_ms = stretch * backlog_ms.min(calls * work_ms) / parallelism;
+        Wait { queued_ms: stretch * work_ms + shared_ms - work_ms, imposed_ms: shared_ms }
     }
+}
+
+/// A new call's share of a worker's load ([`Backlog::wait`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Wait {
+    /// How much longer than predicted the call would take beside the work
+    /// in flight.
+    pub queued_ms: f64,
+    /// How much longer, together, the calls in flight would take beside it.
+    pub imposed_ms: f64,
 }
 
 #[cfg(test)]
@@ -140,9 +153,13 @@ mod tests {
         let (backlog, now) = (Backlog::default(), now_us());
         let _long = backlog.enter(100.0);
         let _other = backlog.enter(100.0);
-        assert_eq!(backlog.wait_ms(5.0, 1.0, now), 10.0, "two long calls, each delaying 5 ms of work by 5 ms");
-        assert_eq!(backlog.wait_ms(500.0, 1.0, now), 200.0, "a longer call waits for all of theirs");
-        assert_eq!(backlog.wait_ms(500.0, 2.0, now), 100.0, "two at a time: half");
+        assert_eq!(
+            backlog.wait(5.0, 1.0, now),
+            Wait { queued_ms: 10.0, imposed_ms: 10.0 },
+            "two long calls, each delaying 5 ms of work by 5 ms and delayed 5 ms by it"
+        );
+        assert_eq!(backlog.wait(500.0, 1.0, now), Wait { queued_ms: 200.0, imposed_ms: 200.0 }, "a longer call waits for all of theirs");
+        assert_eq!(backlog.wait(500.0, 2.0, now).queued_ms, 100.0, "two at a time: half");
     }
 
     #[test]
@@ -150,10 +167,10 @@ mod tests {
         let (backlog, now) = (Backlog::default(), now_us());
         {
             let _call = backlog.enter(40.0);
-            assert_eq!(backlog.wait_ms(40.0, 1.0, now), 40.0);
-            assert_eq!(backlog.wait_ms(40.0, f64::INFINITY, now), 0.0);
+            assert_eq!(backlog.wait(40.0, 1.0, now).queued_ms, 40.0);
+            assert_eq!(backlog.wait(40.0, f64::INFINITY, now).queued_ms, 0.0);
         }
-        assert_eq!(backlog.wait_ms(40.0, 1.0, now), 0.0, "nothing in flight once the call has ended");
+        assert_eq!(backlog.wait(40.0, 1.0, now).queued_ms, 0.0, "nothing in flight once the call has ended");
     }
 
     #[test]
@@ -162,14 +179,19 @@ mod tests {
         for _ in 0..200 {
             backlog.observe(10.0, 30.0, start);
         }
-        let stretched = backlog.wait_ms(10.0, 1.0, start);
+        let stretched = backlog.wait(10.0, 1.0, start).queued_ms;
         assert!((stretched - 20.0).abs() < 0.01, "calls lately took 3× their predictions: +20 ms on 10, got {stretched}");
-        let later = backlog.wait_ms(10.0, 1.0, start + 1_000_000);
+        let later = backlog.wait(10.0, 1.0, start + 1_000_000).queued_ms;
         assert!((later - 10.0).abs() < 0.01, "a second without calls halves the excess: {later}");
-        let minute = backlog.wait_ms(10.0, 1.0, start + 60_000_000);
+        let minute = backlog.wait(10.0, 1.0, start + 60_000_000).queued_ms;
         assert!(minute < 20.0 / 60.0, "and a minute leaves a sixty-first of it: {minute}");
+        {
+            let _call = backlog.enter(10.0);
+            let imposed = backlog.wait(10.0, 1.0, start).imposed_ms;
+            assert!((imposed - 30.0).abs() < 0.01, "the 10 ms a new call shares with one in flight take 3× too: {imposed}");
+        }
         backlog.observe(10.0, 1e9, start);
-        assert!(backlog.wait_ms(10.0, 1.0, start) < 10.0 * STRETCH.1, "one absurd call moves it by its bounded share");
+        assert!(backlog.wait(10.0, 1.0, start).queued_ms < 10.0 * STRETCH.1, "one absurd call moves it by its bounded share");
     }
 
     #[test]
@@ -179,10 +201,10 @@ mod tests {
             backlog.observe(100.0, 100.0, now);
         }
         backlog.observe(1.0, 3.0, now);
-        let after_small = backlog.wait_ms(10.0, 1.0, now);
+        let after_small = backlog.wait(10.0, 1.0, now).queued_ms;
         assert!(after_small < 0.05, "a 1 ms call three times over barely moves the long calls' stretch of 1: {after_small}");
         backlog.observe(100.0, 300.0, now);
-        let after_large = backlog.wait_ms(10.0, 1.0, now);
+        let after_large = backlog.wait(10.0, 1.0, now).queued_ms;
         assert!(after_large > 2.0, "a 100 ms call three times over moves it by its share: {after_large}");
     }
 }

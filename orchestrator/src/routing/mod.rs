@@ -8,8 +8,8 @@
 //! saturated edge still serves when it is all there is.
 
 mod backlog;
-mod least_expected_completion;
 mod predicted;
+mod queue_aware;
 mod random;
 mod round_robin;
 mod tier;
@@ -17,7 +17,7 @@ mod tier;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-pub use backlog::{Backlog, InFlight, now_us};
+pub use backlog::{Backlog, InFlight, Wait, now_us};
 pub use hetfaas_api::PolicyKind;
 
 use crate::function::Tier;
@@ -31,9 +31,9 @@ pub struct Candidate {
     /// The learned duration for this input size, if a model exists.
     pub predicted_ms: Option<f64>,
     /// How much longer than predicted a call sent now would take beside the
-    /// work already on the worker ([`Backlog::wait_ms`]); 0 for workers
-    /// that scale out.
-    pub queued_ms: f64,
+    /// work already on the worker, and how much longer it would make that
+    /// work take ([`Backlog::wait`]); 0 for workers that scale out.
+    pub wait: Wait,
     /// Healthy and, on the edge, under the utilisation guard.
     pub usable: bool,
 }
@@ -45,7 +45,7 @@ pub trait Policy: Send + Sync + std::fmt::Debug {
     /// Candidates left out are never tried for this request.
     fn rank(&self, candidates: &[Candidate], order: &mut Vec<Candidate>);
 
-    /// Whether it reads `Candidate::queued_ms`: the invoke path estimates
+    /// Whether it reads `Candidate::wait`: the invoke path estimates
     /// the wait only for policies that do.
     fn reads_queue(&self) -> bool {
         false
@@ -56,7 +56,8 @@ pub trait Policy: Send + Sync + std::fmt::Debug {
 fn build(kind: PolicyKind, seed: u64) -> Arc<dyn Policy> {
     match kind {
         PolicyKind::Predicted => Arc::new(predicted::Predicted),
-        PolicyKind::LeastExpectedCompletion => Arc::new(least_expected_completion::LeastExpectedCompletion),
+        PolicyKind::LeastExpectedCompletion => Arc::new(queue_aware::QueueAware::EXPECTED_COMPLETION),
+        PolicyKind::LeastMarginalDelay => Arc::new(queue_aware::QueueAware::MARGINAL_DELAY),
         PolicyKind::EdgeOnly => Arc::new(tier::SingleTier(Tier::Edge)),
         PolicyKind::CloudOnly => Arc::new(tier::SingleTier(Tier::Cloud)),
         PolicyKind::RoundRobin => Arc::new(round_robin::RoundRobin::default()),
@@ -120,7 +121,13 @@ fn edge_first(a: &Candidate, b: &Candidate) -> std::cmp::Ordering {
 pub fn candidates(spec: &[(Tier, Option<f64>, bool)]) -> Vec<Candidate> {
     spec.iter()
         .enumerate()
-        .map(|(i, &(tier, predicted_ms, usable))| Candidate { worker: WorkerId(i as u16), tier, predicted_ms, queued_ms: 0.0, usable })
+        .map(|(i, &(tier, predicted_ms, usable))| Candidate {
+            worker: WorkerId(i as u16),
+            tier,
+            predicted_ms,
+            wait: Wait::default(),
+            usable,
+        })
         .collect()
 }
 
