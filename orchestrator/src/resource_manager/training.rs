@@ -2,7 +2,7 @@
 //! 3.4.1):
 //!
 //! 1. warm every supporting worker with one invocation;
-//! 2. minimal data: one invocation per worker at each of `minimal_sizes`;
+//! 2. minimal data: one invocation per worker at each of `minimal_sizes`
 //!    (the minimal sizes include the feature sizes 1, 100, 200, 500, 750,
 //!    1000, whose durations and CPU/memory profile form the feature vector);
 //! 3. transfer learning: if the catalogue holds a similar function, run only
