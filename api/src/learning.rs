@@ -166,10 +166,11 @@ pub struct Line {
     pub slope: f64,
     #[serde(default)]
     pub family: Family,
-    /// The fastest call the model has kept. A line through durations that
-    /// bend upward (a CPU quota holding long calls back) has a negative
-    /// intercept and would predict small calls at 0 ms; no call of the
-    /// function ever took less than this. 0 in models stored before it.
+    /// The fastest call the model has looked at, kept or screened out. A
+    /// line through durations that bend upward (a CPU quota holding long
+    /// calls back) has a negative intercept and would predict small calls
+    /// at 0 ms; no call of the function ever took less than this. 0 in
+    /// models stored before it.
     #[serde(default)]
     pub floor_ms: f64,
 }

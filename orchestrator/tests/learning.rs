@@ -84,10 +84,14 @@ async fn after_training_small_inputs_run_on_the_edge_and_large_ones_in_the_cloud
         assert_eq!(invoked.status, 200, "{:?}", invoked.json());
         let predicted = &invoked.placement.predicted_ms;
         assert_eq!(predicted.len(), 2, "both predictions are in the headers");
-        assert_eq!(invoked.placement.worker, expected, "size {size}: predictions {predicted:?}");
+        assert_eq!(invoked.placement.worker, expected, "size {size}: predictions {predicted:?}, models {:?}", function.models);
         let chosen = predicted.iter().find(|(w, _)| w == expected).unwrap().1;
         let other = predicted.iter().find(|(w, _)| w != expected).unwrap().1;
-        assert!(3.0 * chosen <= other, "size {size}: the chosen worker is predicted over 3× faster: {predicted:?}");
+        assert!(
+            3.0 * chosen <= other,
+            "size {size}: the chosen worker is predicted over 3× faster: {predicted:?}, models {:?}",
+            function.models
+        );
     }
 
     // A tenth of a core in 10 ms periods is 1 ms of CPU a period: a call

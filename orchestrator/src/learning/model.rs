@@ -47,9 +47,10 @@ pub struct LearnerState {
     /// The family's held-out MAPE (%) when it was chosen.
     #[serde(default)]
     pub validation_mape: Option<f64>,
-    /// The line's floor ([`Line::floor_ms`]): the fastest row kept, the
-    /// prior's included. Stored here, as the family is, because the
-    /// stores keep only the line's intercept and slope in columns.
+    /// The line's floor ([`Line::floor_ms`]): the fastest row the model
+    /// has looked at, kept or screened out, the prior's included. Stored
+    /// here, as the family is, because the stores keep only the line's
+    /// intercept and slope in columns.
     #[serde(default)]
     pub floor_ms: f64,
 }
@@ -87,7 +88,12 @@ impl Model {
         let fitted = fit(&kept)?;
         let window = rows.iter().map(|r| r.started_at_ms);
         let sums = Sums::of(kept.iter().copied());
-        let floor_ms = kept.iter().map(|&(_, y)| y).fold(f64::INFINITY, f64::min);
+        // Over every row, not only those kept: under a CPU quota the line
+        // through the held-back calls dips below zero, and the small calls
+        // that fit in one period sit far enough above it to be screened
+        // out as outliers. Each still took as long as it says, and the
+        // fastest kept call can be one a whole period slower.
+        let floor_ms = points.iter().map(|&(_, y)| y).fold(f64::INFINITY, f64::min);
         Some(Model {
             record: ModelRecord {
                 function: function.to_owned(),
@@ -174,12 +180,13 @@ impl Model {
         let (x, y) = (self.state.family.x(row.input_size as f64), row.duration_ms);
         let value = cleaning.value((self.record.line.intercept, self.record.line.slope), x, y);
         self.record.window_end_ms = self.record.window_end_ms.max(row.started_at_ms);
+        self.state.floor_ms = self.state.floor_ms.min(y);
+        self.record.line.floor_ms = self.state.floor_ms;
         if !self.state.bounds.contains(value) {
             self.state.rejected += 1;
             return false;
         }
         self.state.sums.add(x, y);
-        self.state.floor_ms = self.state.floor_ms.min(y);
         self.solve();
         self.record.samples = self.own_sums().n as u64;
         true
@@ -272,6 +279,23 @@ mod tests {
 
         assert!(model.absorb(&row(100, 1, 4.0), &cleaning));
         assert_eq!(model.record.line.predict(10), 4.0, "a faster call kept lowers it");
+    }
+
+    #[test]
+    fn a_fast_call_screened_out_as_an_outlier_still_bounds_the_floor() {
+        // The integration tests' edge: a tenth of a CPU in 10 ms periods.
+        // A call under 1 ms of CPU runs at once; longer ones are held back
+        // to 1 ms of CPU a period, about n ms in all, minus the first
+        // period's burst. The size-1 call sits 10 ms above the line.
+        let mut rows = vec![row(0, 1, 0.6)];
+        rows.extend((1..40).map(|i| row(i, 25 * i, 25.0 * i as f64 - 10.0 + (i % 3) as f64)));
+        let cleaning = Cleaning::default();
+        let mut model = Model::fit("f", "edge", &rows, &cleaning, LINE).unwrap();
+        assert_eq!(model.record.samples, 39, "the size-1 call is screened out: {model:?}");
+        assert_eq!(model.record.line.predict(5), 0.6, "yet no call is predicted slower than it ran at size 1");
+
+        assert!(!model.absorb(&row(40, 2, 0.5), &cleaning), "a faster one is screened out too");
+        assert_eq!(model.record.line.predict(5), 0.5, "and lowers the floor all the same");
     }
 
     #[test]
