@@ -72,6 +72,39 @@ async fn an_instances_own_quota_reports_how_long_it_held_each_call_back() {
 }
 
 #[tokio::test]
+async fn a_worker_with_cpus_of_its_own_runs_its_handlers_only_there_or_says_it_cannot() {
+    const WHERE: &str = "import os\ndef handler(event, context):\n    return sorted(os.sched_getaffinity(0))\n";
+    // SAFETY: sched_getaffinity writes at most the size passed.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    assert_eq!(unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) }, 0);
+    let ours: Vec<usize> = (0..libc::CPU_SETSIZE as usize).filter(|&cpu| unsafe { libc::CPU_ISSET(cpu, &set) }).collect();
+    let last = *ours.last().unwrap();
+    let pinned = |cpus: Vec<usize>| WorkerConfig {
+        name: "edge".into(),
+        tier: Tier::Edge,
+        platform: PlatformConfig::Local(LocalConfig { cpus, ..LocalConfig::default() }),
+    };
+
+    let server = TestServer::start(vec![pinned(vec![last]), local_worker("cloud", Tier::Cloud, None, 0.0)]).await;
+    server.create("where", WHERE).await;
+    let on_edge = server.invoke("where", "{}", Some(PolicyKind::EdgeOnly)).await;
+    assert_eq!(on_edge.json(), json!([last]), "the pinned worker's handler sees its one CPU");
+    let on_cloud = server.invoke("where", "{}", Some(PolicyKind::CloudOnly)).await;
+    assert_eq!(on_cloud.json(), json!(ours), "the other worker's sees every CPU the server has");
+
+    assert_eq!(common::worker_health(&server, "edge").await.details["cpus"], format!("pinned to [{last}]"));
+
+    // A scenario written for more CPUs than this machine has still runs,
+    // on any CPU, and says so.
+    let missing = libc::CPU_SETSIZE as usize - 1;
+    let fallback = TestServer::start(vec![pinned(vec![missing])]).await;
+    let cpus = common::worker_health(&fallback, "edge").await.details["cpus"].as_str().unwrap().to_owned();
+    assert!(cpus.starts_with(&format!("any (cpus: CPU {missing} is not one this server may run on")), "{cpus}");
+    fallback.create("where", WHERE).await;
+    assert_eq!(fallback.invoke("where", "{}", None).await.json(), json!(ours));
+}
+
+#[tokio::test]
 async fn a_handler_past_its_memory_limit_is_killed_and_the_next_call_works() {
     let server = TestServer::start(vec![local_worker("edge", Tier::Edge, None, 0.0)]).await;
     if !common::worker_health(&server, "edge").await.details["limits"].as_str().unwrap().starts_with("cgroup") {

@@ -24,6 +24,11 @@ pub struct LocalConfig {
     /// earlier call spent the quota (1-1000 ms; quota × period ≥ 1 ms).
     #[serde(default = "default_cpu_period_ms")]
     pub cpu_period_ms: u64,
+    /// The machine's CPUs (numbered as `taskset` numbers them) the worker's
+    /// processes may run on; empty = any. Two local workers otherwise share
+    /// the machine's cores, as a real edge and cloud never do.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cpus: Vec<usize>,
     /// Memory of the whole worker in MB: a cap, and the utilisation base.
     #[serde(default)]
     pub memory_mb: Option<u64>,
@@ -164,6 +169,15 @@ impl LocalConfig {
         if let Network::Link(link) = &self.network {
             link.validate()?;
         }
+        let mut cpus = self.cpus.clone();
+        cpus.sort_unstable();
+        cpus.dedup();
+        if cpus.len() != self.cpus.len() {
+            return Err(format!("cpus must not repeat a CPU, got {:?}", self.cpus));
+        }
+        if let Some(cores) = self.cpu.filter(|&cores| !cpus.is_empty() && cores > cpus.len() as f64) {
+            return Err(format!("cpu = {cores} is more than the {} CPUs in cpus {:?} can give", cpus.len(), self.cpus));
+        }
         for (key, cores) in [("cpu", self.cpu), ("instance_cpu", self.instance_cpu)] {
             let Some(cores) = cores else { continue };
             within(key, cores, 0.001..=1024.0)?;
@@ -199,6 +213,8 @@ mod tests {
             ("network = { jitter_ms = -1.0 }", "network.jitter_ms"),
             ("sandbox = { max_processes = 0 }", "sandbox.max_processes"),
             ("queue_timeout_ms = 0", "queue_timeout_ms"),
+            ("cpus = [0, 0]", "cpus"),
+            ("cpu = 1.5\ncpus = [0]", "cpu"),
         ] {
             let config: LocalConfig = toml::from_str(text).unwrap();
             let error = config.validate().unwrap_err();

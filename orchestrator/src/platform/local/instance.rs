@@ -17,6 +17,7 @@ use serde_json::value::RawValue;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
+use super::affinity::CpuSet;
 use super::cgroup::{self, Group};
 use super::sandbox::{Entry, Identity};
 use crate::platform::{CallProfile, FunctionError, FunctionErrorKind};
@@ -35,6 +36,8 @@ pub struct Launch<'a> {
     pub memory_mb: u32,
     /// Cores per instance and the CFS period they are granted in.
     pub cpu: Option<(f64, Duration)>,
+    /// The CPUs it may run on, if the worker has its own.
+    pub cpus: Option<CpuSet>,
     /// The worker's group; `None` runs unconstrained (the loud fallback).
     pub worker_group: Option<&'a Group>,
     /// Processes the instance may have (`pids.max` of its cgroup).
@@ -303,14 +306,17 @@ fn command(launch: &Launch<'_>, group: Option<&Group>) -> Command {
         .kill_on_drop(true);
     let procs: Vec<_> = group.map(Group::procs_files).unwrap_or_default();
     let address_limit = (group.is_none()).then(|| address_space_limit(launch.memory_mb));
-    let entry = launch.entry;
+    let (entry, cpus) = (launch.entry, launch.cpus);
     // SAFETY: the closure only makes async-signal-safe calls (open, write,
-    // close, setrlimit, unshare, prctl, setgroups, setgid, setuid) on data
-    // prepared before fork. It joins the cgroup while still root, and
-    // becomes the sandbox user last.
+    // close, sched_setaffinity, setrlimit, unshare, prctl, setgroups,
+    // setgid, setuid) on data prepared before fork. It joins the cgroup
+    // while still root, and becomes the sandbox user last.
     unsafe {
         cmd.pre_exec(move || {
             cgroup::attach_self(&procs)?;
+            if let Some(cpus) = &cpus {
+                cpus.enter()?;
+            }
             if let Some(limit) = address_limit {
                 let rlim = libc::rlimit { rlim_cur: limit, rlim_max: limit };
                 if libc::setrlimit(libc::RLIMIT_AS, &rlim) != 0 {

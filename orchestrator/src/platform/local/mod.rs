@@ -6,6 +6,7 @@
 //! a seeded delay ([`network`]). Two of these with different settings give an
 //! "edge" (little CPU, near) and a "cloud" (more CPU, far).
 
+mod affinity;
 mod cgroup;
 mod config;
 mod instance;
@@ -23,6 +24,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use tokio::task::JoinHandle;
 
+use self::affinity::CpuSet;
 use self::cgroup::Group;
 pub use self::config::{LocalConfig, SandboxConfig};
 use self::instance::SpawnError;
@@ -44,6 +46,7 @@ pub struct Shared {
     sandbox: Sandbox,
     instance_cpu: Option<f64>,
     cpu_period: Duration,
+    cpus: Option<CpuSet>,
     cold_start_extra: Duration,
     init_timeout: Duration,
     max_queued: usize,
@@ -60,6 +63,7 @@ pub struct LocalPlatform {
     utilisation: Arc<[AtomicU64; 2]>,
     cgroup_mode: String,
     sandbox_mode: String,
+    cpus_mode: String,
     max_instances: usize,
     parallelism: f64,
     /// The worker as a whole has a CPU quota (`cpu`).
@@ -85,6 +89,8 @@ impl LocalPlatform {
         let written = std::fs::write(&bootstrap, instance::BOOTSTRAP)
             .and_then(|()| std::fs::set_permissions(&bootstrap, std::os::unix::fs::PermissionsExt::from_mode(0o644)));
         written.map_err(|e| fail(format!("cannot write {}: {e}", bootstrap.display())))?;
+        let (cpus, cpus_mode) = cpus(name, &config.cpus);
+        let cores = cores(&config, cpus.is_some());
         let (group, cgroup_mode) = worker_group(name, &config);
         let shared = Arc::new(Shared {
             worker: name.to_owned(),
@@ -95,6 +101,7 @@ impl LocalPlatform {
             sandbox,
             instance_cpu: config.instance_cpu,
             cpu_period: Duration::from_millis(config.cpu_period_ms),
+            cpus,
             cold_start_extra: Duration::from_millis(config.cold_start_extra_ms),
             init_timeout: Duration::from_secs(config.init_timeout_s),
             max_queued: config.max_queued,
@@ -103,7 +110,7 @@ impl LocalPlatform {
         let pools: Pools = Arc::default();
         let utilisation: Arc<[AtomicU64; 2]> = Arc::default();
         let background = vec![
-            tokio::spawn(sample_utilisation(shared.clone(), config.clone(), utilisation.clone())),
+            tokio::spawn(sample_utilisation(shared.clone(), config.clone(), cores, utilisation.clone())),
             tokio::spawn(reap_idle(pools.clone(), Duration::from_secs(config.idle_timeout_s))),
         ];
         Ok(LocalPlatform {
@@ -113,8 +120,9 @@ impl LocalPlatform {
             utilisation,
             cgroup_mode,
             sandbox_mode,
+            cpus_mode,
             max_instances: config.max_instances,
-            parallelism: parallelism(&config),
+            parallelism: parallelism(&config, cores),
             quota: config.cpu.is_some(),
             background,
         })
@@ -190,30 +198,45 @@ fn find_python(python: &Path) -> Option<PathBuf> {
     Some(real.unwrap_or(found))
 }
 
+/// The worker's CPUs, and how its health shows them. CPUs this machine
+/// does not have (a scenario written for two, run on one) fall back to
+/// any CPU, loudly, as missing cgroups do: the worker still runs.
+fn cpus(worker: &str, cpus: &[usize]) -> (Option<CpuSet>, String) {
+    match CpuSet::of(cpus) {
+        Ok(Some(set)) => (Some(set), format!("pinned to {cpus:?}")),
+        Ok(None) => (None, "any".to_owned()),
+        Err(why) => {
+            tracing::warn!(worker, "{why}: its processes run on any CPU");
+            (None, format!("any ({why})"))
+        }
+    }
+}
+
+/// The cores the worker may use: its quota, else its own CPUs (if it got
+/// them), else the machine's.
+fn cores(config: &LocalConfig, pinned: bool) -> f64 {
+    let machine = || std::thread::available_parallelism().map_or(1.0, |n| n.get() as f64);
+    config.cpu.unwrap_or_else(|| if pinned { config.cpus.len() as f64 } else { machine() })
+}
+
 /// Calls the worker runs at once at a lone call's speed: its cores over
 /// what one call may use (an instance's quota, and never more than one core
 /// for a single-threaded handler), at most one per instance. Half a core
 /// thus serves one call at a time; two cores with 0.5-core instances, four.
-fn parallelism(config: &LocalConfig) -> f64 {
-    let cores = config.cpu.unwrap_or_else(host_cores);
+fn parallelism(config: &LocalConfig, cores: f64) -> f64 {
     let per_call = config.instance_cpu.unwrap_or(1.0).min(cores).min(1.0);
     (cores / per_call).min(config.max_instances as f64).max(1.0)
-}
-
-fn host_cores() -> f64 {
-    std::thread::available_parallelism().map_or(1.0, |n| n.get() as f64)
 }
 
 /// Reads the worker's cgroup counters every 250 ms into two atomics, so the
 /// router reads utilisation without a system call. CPU is averaged over the
 /// last second: over a single 250 ms sample a saturated quota read anywhere
 /// from 0.75 to 1.2, because the kernel grants it in 100 ms periods.
-async fn sample_utilisation(shared: Arc<Shared>, config: LocalConfig, out: Arc<[AtomicU64; 2]>) {
+async fn sample_utilisation(shared: Arc<Shared>, config: LocalConfig, cores: f64, out: Arc<[AtomicU64; 2]>) {
     const WINDOW: usize = 4;
     let Some(group) = shared.group.as_ref() else {
         return;
     };
-    let cores = config.cpu.unwrap_or_else(host_cores);
     let capacity = config.memory_mb.map_or_else(physical_memory, |mb| mb * 1024 * 1024) as f64;
     let mut history = std::collections::VecDeque::from([(Instant::now(), group.cpu_usage_ns())]);
     let mut tick = tokio::time::interval(Duration::from_millis(250));
@@ -331,6 +354,6 @@ impl Platform for LocalPlatform {
     fn details(&self) -> serde_json::Value {
         let pools = self.pools.read().expect("pools lock poisoned");
         let warm: serde_json::Map<_, _> = pools.iter().map(|(f, p)| (f.clone(), p.idle_count().into())).collect();
-        serde_json::json!({ "limits": self.cgroup_mode, "sandbox": self.sandbox_mode, "warm_instances": warm })
+        serde_json::json!({ "limits": self.cgroup_mode, "sandbox": self.sandbox_mode, "cpus": self.cpus_mode, "warm_instances": warm })
     }
 }

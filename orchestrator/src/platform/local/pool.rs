@@ -130,6 +130,7 @@ impl Pool {
             function: &self.spec.name,
             memory_mb: self.spec.memory_mb,
             cpu: shared.instance_cpu.map(|cores| (cores, shared.cpu_period)),
+            cpus: shared.cpus,
             worker_group: shared.group.as_ref(),
             max_processes: shared.sandbox.max_processes(),
             instance_name: format!("{}.{n}", self.spec.name),
