@@ -311,8 +311,8 @@ mod tests {
 
     #[test]
     fn typos_are_reported_not_ignored() {
-        let err = toml::from_str::<Config>("[[workers]]\nname = \"e\"\ntier = \"edge\"\nkind = \"local\"\ncpus = 1\n").unwrap_err();
-        assert!(err.to_string().contains("cpus"), "{err}");
+        let err = toml::from_str::<Config>("[[workers]]\nname = \"e\"\ntier = \"edge\"\nkind = \"local\"\ncores = 1\n").unwrap_err();
+        assert!(err.to_string().contains("cores"), "{err}");
         let err = toml::from_str::<Config>("polcy = \"random\"\n").unwrap_err();
         assert!(err.to_string().contains("polcy"), "{err}");
     }
