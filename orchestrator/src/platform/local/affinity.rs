@@ -13,8 +13,7 @@ pub struct CpuSet(libc::cpu_set_t);
 
 impl std::fmt::Debug for CpuSet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let cpus: Vec<usize> = (0..libc::CPU_SETSIZE as usize).filter(|&cpu| self.contains(cpu)).collect();
-        f.debug_tuple("CpuSet").field(&cpus).finish()
+        f.debug_tuple("CpuSet").field(&self.cpus()).finish()
     }
 }
 
@@ -26,14 +25,13 @@ impl CpuSet {
             return Ok(None);
         }
         let allowed = CpuSet::current().map_err(|e| format!("cpus: cannot read this process's CPUs: {e}"))?;
-        let usable: Vec<usize> = (0..libc::CPU_SETSIZE as usize).filter(|&cpu| allowed.contains(cpu)).collect();
         // SAFETY: an all-zero cpu_set_t is the empty set.
         let mut set = CpuSet(unsafe { std::mem::zeroed() });
         for &cpu in cpus {
-            if !usable.contains(&cpu) {
-                return Err(format!("cpus: CPU {cpu} is not one this server may run on (it may use {usable:?})"));
+            if !allowed.contains(cpu) {
+                return Err(format!("cpus: CPU {cpu} is not one this server may run on (it may use {:?})", allowed.cpus()));
             }
-            // SAFETY: cpu is under CPU_SETSIZE, being in `usable`.
+            // SAFETY: cpu is under CPU_SETSIZE, being in `allowed`.
             unsafe { libc::CPU_SET(cpu, &mut set.0) };
         }
         Ok(Some(set))
@@ -49,9 +47,16 @@ impl CpuSet {
         Ok(set)
     }
 
+    /// Whether `cpu` is in the set; `false` past the largest CPU a set
+    /// can name.
     fn contains(&self, cpu: usize) -> bool {
-        // SAFETY: CPU_ISSET only reads the set; callers stay under CPU_SETSIZE.
-        unsafe { libc::CPU_ISSET(cpu, &self.0) }
+        // SAFETY: CPU_ISSET only reads the set, within CPU_SETSIZE.
+        cpu < libc::CPU_SETSIZE as usize && unsafe { libc::CPU_ISSET(cpu, &self.0) }
+    }
+
+    /// The CPUs in the set, in order.
+    fn cpus(&self) -> Vec<usize> {
+        (0..libc::CPU_SETSIZE as usize).filter(|&cpu| self.contains(cpu)).collect()
     }
 
     /// Confines the calling process to the set. Async-signal-safe (one
@@ -74,7 +79,7 @@ mod tests {
         assert!(CpuSet::of(&[]).unwrap().is_none());
         let error = CpuSet::of(&[libc::CPU_SETSIZE as usize - 1]).unwrap_err();
         assert!(error.starts_with("cpus: CPU 1023 is not one this server may run on"), "{error}");
-        let first = (0..).find(|&cpu| CpuSet::current().unwrap().contains(cpu)).unwrap();
+        let first = CpuSet::current().unwrap().cpus()[0];
         let set = CpuSet::of(&[first]).unwrap().unwrap();
         assert_eq!(format!("{set:?}"), format!("CpuSet([{first}])"));
     }
