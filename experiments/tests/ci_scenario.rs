@@ -114,6 +114,30 @@ fn figures_hold_their_data(run: &RunDir, figures: &Path) {
     }
 }
 
+/// The targets section's verdicts stand on the same numbers as the tables
+/// below it: each prediction target quotes its cell of the accuracy table,
+/// and each policy target judges the default policy against the baselines.
+fn targets_agree_with_the_tables(report: &str) {
+    let section =
+        |heading: &str| report.split(heading).nth(1).unwrap_or_else(|| panic!("no {heading}:\n{report}")).split("\n## ").next().unwrap();
+    let targets = section("## Targets");
+    let rows: Vec<&str> = targets.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| target")).collect();
+    let verdicts = ["| yes |", "| **no** |", "| not judged |"];
+    assert!(rows.iter().all(|r| verdicts.iter().any(|v| r.ends_with(v))), "every target has a verdict:\n{targets}");
+    let accuracy = section("## Prediction accuracy");
+    for cell in accuracy.lines().filter(|l| l.starts_with("| edge |") || l.starts_with("| cloud |")) {
+        let c: Vec<&str> = cell.split('|').map(str::trim).collect();
+        if c[2] == "between" {
+            continue;
+        }
+        let asks = format!("prediction on `{}`, {} sizes, incremental learning {}:", c[1], c[2], c[3]);
+        let target = rows.iter().find(|r| r.contains(&asks)).unwrap_or_else(|| panic!("{asks} is a target:\n{targets}"));
+        assert!(target.contains(&format!("| {} (", c[4])), "{asks} quotes the table's {}:\n{target}", c[4]);
+    }
+    let policy = rows.iter().filter(|r| r.contains("`least-expected-completion`, closed load, ") && r.contains(": no worse than")).count();
+    assert_eq!(policy, 3, "the default policy's mean, p95 and p99 in the closed loop are judged:\n{targets}");
+}
+
 /// Checks, from the CSVs, that every label is a fact: each transfer source
 /// is another function (never the solution itself), and each accuracy row's
 /// seen/unseen kind is what the recorded training sizes make it.
@@ -231,6 +255,7 @@ async fn the_ci_scenario_produces_rows_figures_and_a_report_and_repeats_for_its_
     oracle_follows_its_profile(&first);
     let report = std::fs::read_to_string(first.path("report.md")).unwrap();
     for heading in [
+        "## Targets",
         "## Prediction accuracy",
         "## Where the prediction error comes from",
         "## How steady the machine was",
@@ -252,6 +277,7 @@ async fn the_ci_scenario_produces_rows_figures_and_a_report_and_repeats_for_its_
     assert!(steadiness.lines().any(|l| l.starts_with("| accuracy | ")), "the probe ran beside the accuracy stage:\n{steadiness}");
     let cold = report.lines().find(|l| l.starts_with("| call time, cold start")).expect("the reproduction table has cold starts");
     assert!(!cold.contains("not measured"), "{cold}");
+    targets_agree_with_the_tables(&report);
 
     let redrawn = out.path().join("redrawn");
     render(&RunDir::open(&first.dir).unwrap(), &redrawn).unwrap();

@@ -5,6 +5,7 @@ mod error_sources;
 pub mod overload;
 mod policies;
 mod steadiness;
+mod targets;
 
 use std::fmt::Write;
 use std::path::Path;
@@ -225,18 +226,13 @@ fn soak_table(run: &RunDir, out: &mut String) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Writes `report.md` into the run directory.
 /// Each trained function's model family per worker, as training left it.
 fn families_table(run: &RunDir, out: &mut String) -> anyhow::Result<()> {
     let rows: Vec<TrainRow> = run.read()?;
     if rows.iter().all(|r| r.families.is_empty()) {
         return Ok(());
     }
-    let _ = writeln!(
-        out,
-        "## Model families (new)
-"
-    );
+    let _ = writeln!(out, "## Model families (new)\n");
     let _ = writeln!(
         out,
         "The curve each model is a line in, chosen by 5-fold held-out error on its training rows (`learning.model`); the \
@@ -254,6 +250,7 @@ fn families_table(run: &RunDir, out: &mut String) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Writes `report.md` into the run directory.
 pub fn write(run: &RunDir, figures: &Path) -> anyhow::Result<()> {
     let summary = run.read_json("summary.json").unwrap_or_default();
     let mut out = format!("# hetfaas run: {}\n\n", run.scenario());
@@ -265,6 +262,7 @@ pub fn write(run: &RunDir, figures: &Path) -> anyhow::Result<()> {
         }
         out.push('\n');
     }
+    targets::table(run, &mut out)?;
     crate::reproduction::table(run, &mut out)?;
     accuracy_table(run, &mut out)?;
     error_sources::table(run, &mut out)?;

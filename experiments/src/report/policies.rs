@@ -11,7 +11,7 @@ use crate::scenario::Router;
 use crate::stats::{Distribution, bootstrap};
 
 /// Each (load, policy) of the stage, in the order they first ran.
-fn groups(rows: &[PolicyRow]) -> Vec<(&str, Router)> {
+pub(super) fn groups(rows: &[PolicyRow]) -> Vec<(&str, Router)> {
     let mut groups: Vec<(&str, Router)> = Vec::new();
     for r in rows {
         if !groups.contains(&(r.load.as_str(), r.policy)) {
@@ -23,7 +23,7 @@ fn groups(rows: &[PolicyRow]) -> Vec<(&str, Router)> {
 
 /// A statistic of a latency distribution.
 #[derive(Debug, Clone, Copy)]
-enum Stat {
+pub(super) enum Stat {
     Mean,
     Percentile(f64),
 }
@@ -38,25 +38,48 @@ impl Stat {
     }
 }
 
-/// A statistic over all repetitions, with its spread across them (the
-/// lowest and highest repetition's value), or a bootstrap interval of a
-/// percentile within the one run when there is only one.
-fn across(rows: &[&PolicyRow], stat: Stat) -> String {
-    let values: Vec<f64> = rows.iter().map(|r| r.latency_ms).collect();
-    let pooled = stat.of(values.iter().copied());
-    let mut repetitions: Vec<usize> = rows.iter().map(|r| r.repetition).collect();
-    repetitions.sort_unstable();
-    repetitions.dedup();
-    let (lo, hi) = match stat {
-        _ if repetitions.len() > 1 => {
-            let each: Vec<f64> =
-                repetitions.iter().map(|&k| stat.of(rows.iter().filter(|r| r.repetition == k).map(|r| r.latency_ms))).collect();
-            (each.iter().copied().fold(f64::INFINITY, f64::min), each.iter().copied().fold(0.0, f64::max))
+/// A statistic over all repetitions, and its spread across them: the
+/// lowest and highest single repetition's value, or a bootstrap interval
+/// of a percentile within the one run when there is only one (and none
+/// for a mean then).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Spread {
+    pub pooled: f64,
+    pub range: Option<(f64, f64)>,
+}
+
+impl Spread {
+    pub(super) fn of(rows: &[&PolicyRow], stat: Stat) -> Spread {
+        let values: Vec<f64> = rows.iter().map(|r| r.latency_ms).collect();
+        let pooled = stat.of(values.iter().copied());
+        let mut repetitions: Vec<usize> = rows.iter().map(|r| r.repetition).collect();
+        repetitions.sort_unstable();
+        repetitions.dedup();
+        let range = match stat {
+            _ if repetitions.len() > 1 => {
+                let each: Vec<f64> =
+                    repetitions.iter().map(|&k| stat.of(rows.iter().filter(|r| r.repetition == k).map(|r| r.latency_ms))).collect();
+                Some((each.iter().copied().fold(f64::INFINITY, f64::min), each.iter().copied().fold(0.0, f64::max)))
+            }
+            Stat::Percentile(q) => Some(bootstrap(&values, q)),
+            Stat::Mean => None,
+        };
+        Spread { pooled, range }
+    }
+}
+
+impl std::fmt::Display for Spread {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.range {
+            Some((lo, hi)) => write!(f, "{:.1} [{lo:.1}, {hi:.1}]", self.pooled),
+            None => write!(f, "{:.1}", self.pooled),
         }
-        Stat::Percentile(q) => bootstrap(&values, q),
-        Stat::Mean => return format!("{pooled:.1}"),
-    };
-    format!("{pooled:.1} [{lo:.1}, {hi:.1}]")
+    }
+}
+
+/// The rows of one (load, policy) group.
+pub(super) fn rows_of<'a>(rows: &'a [PolicyRow], load: &str, policy: Router) -> Vec<&'a PolicyRow> {
+    rows.iter().filter(|r| r.load == load && r.policy == policy).collect()
 }
 
 /// `value / base` as a ratio, or "-" when either is missing.
@@ -102,13 +125,13 @@ fn table(rows: &[PolicyRow], machine: &Beside, out: &mut String) {
          |---|---|---|---|---|---|---|---|---|---|---|---|"
     );
     let latencies = |load: &str, policy: Router| {
-        let group: Vec<f64> = rows.iter().filter(|r| r.load == load && r.policy == policy).map(|r| r.latency_ms).collect();
+        let group: Vec<f64> = rows_of(rows, load, policy).iter().map(|r| r.latency_ms).collect();
         (!group.is_empty()).then(|| Distribution::of(group))
     };
     let mean_of = |load: &str, policy: Router| latencies(load, policy).map(|d| d.mean());
     let p99_of = |load: &str, policy: Router| latencies(load, policy).map(|d| d.percentile(0.99));
     for (load, policy) in groups(rows) {
-        let group: Vec<&PolicyRow> = rows.iter().filter(|r| r.load == load && r.policy == policy).collect();
+        let group = rows_of(rows, load, policy);
         let single = [hetfaas_api::PolicyKind::EdgeOnly, hetfaas_api::PolicyKind::CloudOnly].map(|p| p99_of(load, Router::Policy(p)));
         let best_single = single.into_iter().flatten().reduce(f64::min);
         let mean = Distribution::of(group.iter().map(|r| r.latency_ms)).mean();
@@ -129,10 +152,10 @@ fn table(rows: &[PolicyRow], machine: &Beside, out: &mut String) {
         let _ = writeln!(
             out,
             "| {load} | {policy} | {} | {} | {} | {} | {vs_oracle} | {vs_single} | {share} | {errors} | {cold} | {} |",
-            across(&group, Stat::Mean),
-            across(&group, Stat::Percentile(0.5)),
-            across(&group, Stat::Percentile(0.95)),
-            across(&group, Stat::Percentile(0.99)),
+            Spread::of(&group, Stat::Mean),
+            Spread::of(&group, Stat::Percentile(0.5)),
+            Spread::of(&group, Stat::Percentile(0.95)),
+            Spread::of(&group, Stat::Percentile(0.99)),
             machine.slow_share(&group)
         );
     }
@@ -162,9 +185,9 @@ fn steady_table(rows: &[PolicyRow], machine: &Beside, out: &mut String) {
             out,
             "| {load} | {policy} | {:.0}% | {} | {} | {} |",
             100.0 * group.len() as f64 / all.max(1) as f64,
-            across(&group, Stat::Mean),
-            across(&group, Stat::Percentile(0.95)),
-            across(&group, Stat::Percentile(0.99))
+            Spread::of(&group, Stat::Mean),
+            Spread::of(&group, Stat::Percentile(0.95)),
+            Spread::of(&group, Stat::Percentile(0.99))
         );
     }
     out.push('\n');
