@@ -282,6 +282,9 @@ pub struct Policies {
     pub policies: Vec<Router>,
     /// Times the whole comparison is repeated, the policies' order rotated
     /// each time; percentiles come with their spread across repetitions.
+    /// Five by default: with k, a policy as good as another still has every
+    /// repetition above the other's one time in C(2k, k) (20 for three, 252
+    /// for five), and the report's targets compare the default 36 times.
     #[serde(default = "default_policy_repetitions")]
     pub repetitions: usize,
     /// Whether models keep learning during the comparison. Off by default:
@@ -320,7 +323,7 @@ fn default_policies() -> Vec<Router> {
     PolicyKind::ALL.into_iter().map(Router::Policy).chain([Router::Oracle]).collect()
 }
 fn default_policy_repetitions() -> usize {
-    3
+    5
 }
 fn default_oracle_repetitions() -> usize {
     3
