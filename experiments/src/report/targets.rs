@@ -87,8 +87,8 @@ pub fn table(run: &RunDir, out: &mut String) -> anyhow::Result<()> {
     let mut targets = wall_time(run);
     targets.extend(prediction(&run.read()?));
     targets.extend(transfer(&run.read()?, &run.read()?));
-    let (judged, luck) = policies(&run.read()?, &run.read()?, default_policy(run));
-    targets.extend(judged);
+    let (policy_targets, luck) = policies(&run.read()?, &run.read()?, default_policy(run));
+    targets.extend(policy_targets);
     if targets.is_empty() {
         return Ok(());
     }
