@@ -284,7 +284,8 @@ pub struct Policies {
     /// each time; percentiles come with their spread across repetitions.
     /// Five by default: with k, a policy as good as another still has every
     /// repetition above the other's one time in C(2k, k) (20 for three, 252
-    /// for five), and the report's targets compare the default 36 times.
+    /// for five), and the report's targets compare the default with four
+    /// baselines on three statistics of every load.
     #[serde(default = "default_policy_repetitions")]
     pub repetitions: usize,
     /// Whether models keep learning during the comparison. Off by default:
