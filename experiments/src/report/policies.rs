@@ -52,9 +52,7 @@ impl Spread {
     pub(super) fn of(rows: &[&PolicyRow], stat: Stat) -> Spread {
         let values: Vec<f64> = rows.iter().map(|r| r.latency_ms).collect();
         let pooled = stat.of(values.iter().copied());
-        let mut repetitions: Vec<usize> = rows.iter().map(|r| r.repetition).collect();
-        repetitions.sort_unstable();
-        repetitions.dedup();
+        let repetitions = repetitions(rows.iter().copied());
         let range = match stat {
             _ if repetitions.len() > 1 => {
                 let each: Vec<f64> =
@@ -66,6 +64,14 @@ impl Spread {
         };
         Spread { pooled, range }
     }
+}
+
+/// The distinct repetitions the rows come from, in order.
+pub(super) fn repetitions<'a>(rows: impl IntoIterator<Item = &'a PolicyRow>) -> Vec<usize> {
+    let mut repetitions: Vec<usize> = rows.into_iter().map(|r| r.repetition).collect();
+    repetitions.sort_unstable();
+    repetitions.dedup();
+    repetitions
 }
 
 impl std::fmt::Display for Spread {

@@ -11,7 +11,7 @@ use std::fmt::Write;
 
 use hetfaas_api::PolicyKind;
 
-use super::policies::{Spread, Stat, groups, rows_of};
+use super::policies::{Spread, Stat, groups, repetitions, rows_of};
 use crate::results::{AccuracyRow, OracleRow, PolicyRow, RunDir, TransferAccuracyRow, TransferRow};
 use crate::scenario::Router;
 
@@ -264,10 +264,7 @@ fn policies(rows: &[PolicyRow], profile: &[OracleRow], default: PolicyKind) -> (
     let loads: Vec<&str> = groups(rows).into_iter().filter(|&(_, p)| p == own).map(|(load, _)| load).collect();
     let mut targets = Vec::new();
     let mut better = Vec::new();
-    let mut repetitions: Vec<usize> = rows.iter().filter(|r| r.policy == own).map(|r| r.repetition).collect();
-    repetitions.sort_unstable();
-    repetitions.dedup();
-    let mut luck = Luck { repetitions: repetitions.len(), comparisons: 0 };
+    let mut luck = Luck { repetitions: repetitions(rows.iter().filter(|r| r.policy == own)).len(), comparisons: 0 };
     for load in &loads {
         for (name, stat) in [("mean", Stat::Mean), ("p95", Stat::Percentile(0.95)), ("p99", Stat::Percentile(0.99))] {
             let Some(mine) = spread(rows, load, default, stat) else { continue };
