@@ -51,7 +51,7 @@ impl Setup {
         for (i, backlog) in backlogs.iter().enumerate() {
             for work in [10.0 * i as f64, 100.0] {
                 // Calls that never end: their work stays in the backlog.
-                std::mem::forget(backlog.enter(work));
+                std::mem::forget(backlog.enter(work, 1.0));
             }
             backlog.observe(100.0, 150.0, routing::now_us());
         }

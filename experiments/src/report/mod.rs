@@ -1,6 +1,7 @@
 //! `report.md`: the tables of a run, aggregated with polars from the run's
 //! CSVs alone (so `experiment plot` rebuilds it without re-running).
 
+mod caveats;
 mod error_sources;
 pub mod overload;
 mod policies;

@@ -88,6 +88,20 @@ pub(super) fn rows_of<'a>(rows: &'a [PolicyRow], load: &str, policy: Router) -> 
     rows.iter().filter(|r| r.load == load && r.policy == policy).collect()
 }
 
+/// Requests completed per second: each repetition's requests over its
+/// span, first send to last answer, the spans summed. In a closed loop a
+/// user sends its next request when the last is answered, so this is the
+/// load a policy was offered as much as the load it served.
+pub(super) fn throughput(group: &[&PolicyRow]) -> Option<f64> {
+    let mut spans: std::collections::BTreeMap<usize, (f64, f64)> = Default::default();
+    for r in group {
+        let span = spans.entry(r.repetition).or_insert((f64::INFINITY, f64::NEG_INFINITY));
+        *span = (span.0.min(r.sent_s), span.1.max(r.sent_s + r.latency_ms / 1000.0));
+    }
+    let seconds: f64 = spans.values().map(|(first, last)| last - first).sum();
+    (seconds > 0.0).then(|| group.len() as f64 / seconds)
+}
+
 /// `value / base` as a ratio, or "-" when either is missing.
 fn ratio(value: Option<f64>, base: Option<f64>) -> String {
     match (value, base) {
@@ -119,7 +133,10 @@ fn table(rows: &[PolicyRow], machine: &Beside, out: &mut String) {
          {repetitions} repetitions, the policies' order rotated each time; each percentile is over all of them, \
          in brackets the lowest and highest single repetition's (a bootstrap 95% interval when there is one). \
          `oracle` pins each request to the tier that was fastest for its function and size in an isolated \
-         profiling pass. Errors include transport errors and timeouts; cold calls are those that had to start an \
+         profiling pass. *Throughput* is requests completed per second of each repetition (first send to last \
+         answer): in the closed loop a user sends its next request when the last is answered, so a policy that answers \
+         sooner is offered more requests per second, and its percentiles are over more load than a slower policy's \
+         (the open loops offer every policy the same arrivals). Errors include transport errors and timeouts; cold calls are those that had to start an \
          instance (every worker's pool is warmed to the closed loop's concurrency first, so no policy pays for \
          another's start-ups). *Machine slow* is the share of the steadiness probe's runs, while the policy's own runs \
          went on, that took over {SLOW}× the stage's steady speed (its fastest tenth) (see \"How steady the machine was\"): where it differs \
@@ -127,8 +144,8 @@ fn table(rows: &[PolicyRow], machine: &Beside, out: &mut String) {
     );
     let _ = writeln!(
         out,
-        "| load | policy | mean (ms) | p50 (ms) | p95 (ms) | p99 (ms) | mean / oracle's | p99 / best single platform's | requests per worker | errors | cold calls | machine slow |\n\
-         |---|---|---|---|---|---|---|---|---|---|---|---|"
+        "| load | policy | mean (ms) | p50 (ms) | p95 (ms) | p99 (ms) | mean / oracle's | p99 / best single platform's | throughput (req/s) | requests per worker | errors | cold calls | machine slow |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|---|"
     );
     let latencies = |load: &str, policy: Router| {
         let group: Vec<f64> = rows_of(rows, load, policy).iter().map(|r| r.latency_ms).collect();
@@ -157,11 +174,12 @@ fn table(rows: &[PolicyRow], machine: &Beside, out: &mut String) {
         let cold = group.iter().filter(|r| r.cold).count();
         let _ = writeln!(
             out,
-            "| {load} | {policy} | {} | {} | {} | {} | {vs_oracle} | {vs_single} | {share} | {errors} | {cold} | {} |",
+            "| {load} | {policy} | {} | {} | {} | {} | {vs_oracle} | {vs_single} | {} | {share} | {errors} | {cold} | {} |",
             Spread::of(&group, Stat::Mean),
             Spread::of(&group, Stat::Percentile(0.5)),
             Spread::of(&group, Stat::Percentile(0.95)),
             Spread::of(&group, Stat::Percentile(0.99)),
+            throughput(&group).map_or_else(|| "-".to_owned(), |t| format!("{t:.1}")),
             machine.slow_share(&group)
         );
     }

@@ -11,6 +11,7 @@ use std::fmt::Write;
 
 use hetfaas_api::PolicyKind;
 
+use super::caveats::{Luck, closed_load};
 use super::policies::{Spread, Stat, groups, repetitions, rows_of};
 use crate::results::{AccuracyRow, OracleRow, PolicyRow, RunDir, TransferAccuracyRow, TransferRow};
 use crate::scenario::Router;
@@ -87,7 +88,8 @@ pub fn table(run: &RunDir, out: &mut String) -> anyhow::Result<()> {
     let mut targets = wall_time(run);
     targets.extend(prediction(&run.read()?));
     targets.extend(transfer(&run.read()?, &run.read()?));
-    let (policy_targets, luck) = policies(&run.read()?, &run.read()?, default_policy(run));
+    let (rows, default) = (run.read()?, default_policy(run));
+    let (policy_targets, luck) = policies(&rows, &run.read()?, default);
     targets.extend(policy_targets);
     if targets.is_empty() {
         return Ok(());
@@ -121,43 +123,10 @@ pub fn table(run: &RunDir, out: &mut String) -> anyhow::Result<()> {
     if let Some(luck) = luck.sentence() {
         let _ = writeln!(out, "{luck}\n");
     }
+    if let Some(load) = closed_load(&rows, default) {
+        let _ = writeln!(out, "{load}\n");
+    }
     Ok(())
-}
-
-/// What luck alone does to the policy verdicts: with `k` repetitions each,
-/// two policies that perform exactly alike (their repetitions exchangeable)
-/// still have all of one's above all of the other's with probability
-/// 1 / C(2k, k), whatever the latency distribution.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Luck {
-    repetitions: usize,
-    comparisons: usize,
-}
-
-impl Luck {
-    /// The chance that one comparison of equal policies reads *worse*.
-    fn chance(&self) -> f64 {
-        let k = self.repetitions as f64;
-        // C(2k, k) = Π (k + i) / i for i in 1..=k.
-        1.0 / (1..=self.repetitions).map(|i| (k + i as f64) / i as f64).product::<f64>()
-    }
-
-    fn sentence(&self) -> Option<String> {
-        (self.repetitions > 1 && self.comparisons > 0).then(|| {
-            format!(
-                "*Luck:* with {} repetitions, a policy exactly as good as another reads *worse* than it with probability \
-                 1/C({}, {}) = {:.1}%, by the order its repetitions happened to fall in. The policy targets above rest on {} \
-                 such comparisons, so if every baseline were in truth level with the default, about {:.1} of them would \
-                 read *worse* by chance.",
-                self.repetitions,
-                2 * self.repetitions,
-                self.repetitions,
-                100.0 * self.chance(),
-                self.comparisons,
-                self.comparisons as f64 * self.chance()
-            )
-        })
-    }
 }
 
 /// The scenario's wall time against SPEC's limit for it, if it has one.
@@ -361,14 +330,6 @@ mod tests {
     /// (each repetition's p99; its p95 is the base).
     fn policy(load: &str, p: PolicyKind, base: f64, tails: [f64; 3]) -> Vec<PolicyRow> {
         (0..3).flat_map(|k| (0..20).map(move |i| row(load, p, k, if i == 19 { tails[k] } else { base + k as f64 }))).collect()
-    }
-
-    #[test]
-    fn luck_is_one_in_the_number_of_ways_to_interleave_the_repetitions() {
-        let chance = |repetitions| Luck { repetitions, comparisons: 1 }.chance();
-        assert!((chance(3) - 1.0 / 20.0).abs() < 1e-12);
-        assert!((chance(5) - 1.0 / 252.0).abs() < 1e-12);
-        assert_eq!(Luck { repetitions: 1, comparisons: 9 }.sentence(), None, "one repetition has no ranges to compare");
     }
 
     #[test]

@@ -159,13 +159,13 @@ impl Orchestrator {
             let start = Instant::now();
             let in_flight = worker.in_flight(candidate.predicted_ms.unwrap_or(0.0));
             let outcome = worker.platform.invoke(&request.function, request.event.clone()).await;
-            drop(in_flight);
             let duration_ms = start.elapsed().as_secs_f64() * 1000.0;
-            inner.metrics.observe(worker.id, duration_ms, &outcome);
             // A cold start says nothing of the worker's load: it is left out.
-            if let (Some(predicted), Ok(InvokeOutcome { result: Ok(_), cold: false, .. })) = (candidate.predicted_ms, &outcome) {
-                worker.observe(predicted, duration_ms);
+            if let (Some(_), Ok(InvokeOutcome { result: Ok(_), cold: false, .. })) = (candidate.predicted_ms, &outcome) {
+                worker.observe(&in_flight, duration_ms);
             }
+            drop(in_flight);
+            inner.metrics.observe(worker.id, duration_ms, &outcome);
             let client_gone = gone.0.load(Ordering::Relaxed);
             let attempt =
                 Attempt { function: &entry.name, worker: worker.id, duration_ms, started_at_ms, policy: policy.kind(), client_gone };

@@ -65,9 +65,10 @@ impl Worker {
         self.backlog.wait(self.work_ms(predicted_ms), self.platform.parallelism(), now_us)
     }
 
-    /// Feeds a finished call's duration back into the worker's stretch.
-    pub(crate) fn observe(&self, predicted_ms: f64, duration_ms: f64) {
-        self.backlog.observe(self.work_ms(predicted_ms), self.work_ms(duration_ms), routing::now_us());
+    /// Feeds a finished call's duration back into the worker's stretch,
+    /// against what the call was expected to take when it entered.
+    pub(crate) fn observe(&self, call: &InFlight<'_>, duration_ms: f64) {
+        self.backlog.observe(call.expected_ms(), self.work_ms(duration_ms), routing::now_us());
     }
 
     /// The part of a call's predicted duration spent on the worker rather
@@ -78,7 +79,7 @@ impl Worker {
 
     /// Counts a call in the backlog until the guard drops.
     pub(crate) fn in_flight(&self, predicted_ms: f64) -> InFlight<'_> {
-        self.backlog.enter(self.work_ms(predicted_ms))
+        self.backlog.enter(self.work_ms(predicted_ms), self.platform.parallelism())
     }
 
     fn set_healthy(&self, healthy: bool) {

@@ -63,6 +63,16 @@ impl Default for Backlog {
 pub struct InFlight<'a> {
     backlog: &'a Backlog,
     us: u64,
+    expected_ms: f64,
+}
+
+impl InFlight<'_> {
+    /// The work the call was expected to take beside the calls already in
+    /// flight when it entered, before any stretch: what
+    /// [`Backlog::observe`] should compare its actual work with.
+    pub fn expected_ms(&self) -> f64 {
+        self.expected_ms
+    }
 }
 
 impl Drop for InFlight<'_> {
@@ -73,19 +83,26 @@ impl Drop for InFlight<'_> {
 }
 
 impl Backlog {
-    /// Counts a call of `work_ms` until the guard drops.
-    pub fn enter(&self, work_ms: f64) -> InFlight<'_> {
-        let us = (work_ms.max(0.0) * 1000.0) as u64;
+    /// Counts a call of `work_ms` on a worker that runs `parallelism` calls
+    /// at once, until the guard drops.
+    pub fn enter(&self, work_ms: f64, parallelism: f64) -> InFlight<'_> {
+        let work_ms = work_ms.max(0.0);
+        let expected_ms = work_ms + self.shared_ms(work_ms, parallelism);
+        let us = (work_ms * 1000.0) as u64;
         self.work_us.fetch_add(us, Ordering::Relaxed);
         self.calls.fetch_add(1, Ordering::Relaxed);
-        InFlight { backlog: self, us }
+        InFlight { backlog: self, us, expected_ms }
     }
 
-    /// Records that a call predicted to need `predicted_ms` of work took
+    /// Records that a call expected to need `predicted_ms` of work took
     /// `actual_ms` (C3's feedback: what the worker is doing now, which the
     /// models, learned from calls made one at a time on a quiet machine,
-    /// do not know). Concurrent updates may lose one; an average does not
-    /// mind.
+    /// do not know). The expectation should include the sharing
+    /// [`Backlog::wait`] models ([`InFlight::expected_ms`]): a call slowed
+    /// only by the calls beside it, as much as expected, then leaves the
+    /// stretch alone, rather than have that sharing counted twice, once in
+    /// the stretch and again in every wait it scales. Concurrent updates
+    /// may lose one; an average does not mind.
     pub fn observe(&self, predicted_ms: f64, actual_ms: f64, now_us: u64) {
         if !(predicted_ms > 0.1 && actual_ms.is_finite()) {
             return;
@@ -126,11 +143,21 @@ impl Backlog {
             return Wait::default();
         }
         let work_ms = work_ms.max(0.0);
+        let stretch = self.stretch_at(now_us);
+        let shared_ms = stretch * self.shared_ms(work_ms, parallelism);
+        Wait { queued_ms: stretch * work_ms + shared_ms - work_ms, imposed_ms: shared_ms }
+    }
+
+    /// The processor-sharing delay between a call of `work_ms` and the
+    /// calls in flight, unstretched: min(backlog, calls × work) over the
+    /// worker's parallelism.
+    fn shared_ms(&self, work_ms: f64, parallelism: f64) -> f64 {
+        if parallelism.is_infinite() {
+            return 0.0;
+        }
         let backlog_ms = self.work_us.load(Ordering::Relaxed) as f64 / 1000.0;
         let calls = self.calls.load(Ordering::Relaxed) as f64;
-        let stretch = self.stretch_at(now_us);
-        let shared_ms = stretch * backlog_ms.min(calls * work_ms) / parallelism;
-        Wait { queued_ms: stretch * work_ms + shared_ms - work_ms, imposed_ms: shared_ms }
+        backlog_ms.min(calls * work_ms) / parallelism
     }
 }
 
@@ -151,8 +178,8 @@ mod tests {
     #[test]
     fn a_short_call_waits_its_own_length_per_long_call_in_flight() {
         let (backlog, now) = (Backlog::default(), now_us());
-        let _long = backlog.enter(100.0);
-        let _other = backlog.enter(100.0);
+        let _long = backlog.enter(100.0, 1.0);
+        let _other = backlog.enter(100.0, 1.0);
         assert_eq!(
             backlog.wait(5.0, 1.0, now),
             Wait { queued_ms: 10.0, imposed_ms: 10.0 },
@@ -163,10 +190,32 @@ mod tests {
     }
 
     #[test]
+    fn a_call_expects_the_sharing_it_enters_and_as_much_leaves_the_stretch_alone() {
+        let (backlog, now) = (Backlog::default(), now_us());
+        let first = backlog.enter(100.0, 1.0);
+        let second = backlog.enter(100.0, 1.0);
+        let third = backlog.enter(50.0, 2.0);
+        assert_eq!(
+            (first.expected_ms(), second.expected_ms(), third.expected_ms()),
+            (100.0, 200.0, 100.0),
+            "alone; beside 100 ms; beside 200 ms, two at a time"
+        );
+        for _ in 0..200 {
+            backlog.observe(second.expected_ms(), 200.0, now);
+        }
+        assert_eq!(backlog.wait(10.0, 1.0, now).queued_ms, 30.0, "the 200 ms it was expected to take left the stretch at 1");
+        for _ in 0..200 {
+            backlog.observe(second.expected_ms(), 400.0, now);
+        }
+        assert!((backlog.wait(10.0, 1.0, now).queued_ms - 70.0).abs() < 0.01, "twice its expectation doubles every estimate");
+        assert_eq!(Backlog::default().enter(10.0, f64::INFINITY).expected_ms(), 10.0, "an unbounded worker shares nothing");
+    }
+
+    #[test]
     fn calls_give_their_work_back_and_unbounded_workers_never_wait() {
         let (backlog, now) = (Backlog::default(), now_us());
         {
-            let _call = backlog.enter(40.0);
+            let _call = backlog.enter(40.0, 1.0);
             assert_eq!(backlog.wait(40.0, 1.0, now).queued_ms, 40.0);
             assert_eq!(backlog.wait(40.0, f64::INFINITY, now).queued_ms, 0.0);
         }
@@ -186,7 +235,7 @@ mod tests {
         let minute = backlog.wait(10.0, 1.0, start + 60_000_000).queued_ms;
         assert!(minute < 20.0 / 60.0, "and a minute leaves a sixty-first of it: {minute}");
         {
-            let _call = backlog.enter(10.0);
+            let _call = backlog.enter(10.0, 1.0);
             let imposed = backlog.wait(10.0, 1.0, start).imposed_ms;
             assert!((imposed - 30.0).abs() < 0.01, "the 10 ms a new call shares with one in flight take 3× too: {imposed}");
         }

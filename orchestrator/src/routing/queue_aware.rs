@@ -6,7 +6,7 @@
 //! first wins: predicted service time + [`Wait::queued_ms`] (the work in
 //! flight, less its network transit, shared as processor sharing shares
 //! it, over the worker's parallelism, scaled by how much longer than
-//! predicted the worker's recent calls took). `predicted` ranks by service
+//! expected, sharing included, the worker's recent calls took). `predicted` ranks by service
 //! time alone, learned from calls made one at a time, so under concurrency
 //! it keeps choosing a fast worker that is already busy. Scaling the queue
 //! by the worker's speed is what shortest-expected-delay and
