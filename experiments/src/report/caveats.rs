@@ -5,7 +5,7 @@
 
 use hetfaas_api::PolicyKind;
 
-use super::policies::{rows_of, throughput};
+use super::policies::{CLOSED, rows_of, throughput};
 use crate::results::PolicyRow;
 use crate::scenario::Router;
 
@@ -48,7 +48,7 @@ impl Luck {
 /// What the closed loop offered the default and the single platforms: as
 /// much load as each served, so not the same load.
 pub(super) fn closed_load(rows: &[PolicyRow], default: PolicyKind) -> Option<String> {
-    let served = |p: PolicyKind| throughput(&rows_of(rows, "closed", Router::Policy(p)));
+    let served = |p: PolicyKind| throughput(&rows_of(rows, CLOSED, Router::Policy(p)));
     let own = served(default)?;
     let singles: Vec<String> =
         [PolicyKind::EdgeOnly, PolicyKind::CloudOnly].into_iter().filter_map(|p| Some(format!("`{p}` {:.1}", served(p)?))).collect();

@@ -10,6 +10,9 @@ use crate::results::{PolicyRow, RunDir};
 use crate::scenario::Router;
 use crate::stats::{Distribution, bootstrap};
 
+/// The closed loop's load name in `policies.csv`.
+pub(super) const CLOSED: &str = "closed";
+
 /// Each (load, policy) of the stage, in the order they first ran.
 pub(super) fn groups(rows: &[PolicyRow]) -> Vec<(&str, Router)> {
     let mut groups: Vec<(&str, Router)> = Vec::new();

@@ -12,7 +12,7 @@ use std::fmt::Write;
 use hetfaas_api::PolicyKind;
 
 use super::caveats::{Luck, closed_load};
-use super::policies::{Spread, Stat, groups, repetitions, rows_of};
+use super::policies::{CLOSED, Spread, Stat, groups, repetitions, rows_of};
 use crate::results::{AccuracyRow, OracleRow, PolicyRow, RunDir, TransferAccuracyRow, TransferRow};
 use crate::scenario::Router;
 
@@ -27,7 +27,7 @@ const TRANSFER_MAPE: f64 = 1.25;
 /// How much lower than `predicted`'s the default's p99 must be with the edge saturated.
 const SATURATED: f64 = 2.0;
 /// The load that can saturate the edge: the closed loop.
-const SATURATING_LOAD: &str = "closed";
+const SATURATING_LOAD: &str = CLOSED;
 /// The single-platform policies.
 const SINGLE: [PolicyKind; 2] = [PolicyKind::EdgeOnly, PolicyKind::CloudOnly];
 /// What the default policy must be no worse than: either single platform

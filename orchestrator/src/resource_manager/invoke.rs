@@ -161,7 +161,7 @@ impl Orchestrator {
             let outcome = worker.platform.invoke(&request.function, request.event.clone()).await;
             let duration_ms = start.elapsed().as_secs_f64() * 1000.0;
             // A cold start says nothing of the worker's load: it is left out.
-            if let (Some(_), Ok(InvokeOutcome { result: Ok(_), cold: false, .. })) = (candidate.predicted_ms, &outcome) {
+            if candidate.predicted_ms.is_some() && matches!(&outcome, Ok(InvokeOutcome { result: Ok(_), cold: false, .. })) {
                 worker.observe(&in_flight, duration_ms);
             }
             drop(in_flight);

@@ -94,7 +94,7 @@ impl Backlog {
         InFlight { backlog: self, us, expected_ms }
     }
 
-    /// Records that a call expected to need `predicted_ms` of work took
+    /// Records that a call expected to need `expected_ms` of work took
     /// `actual_ms` (C3's feedback: what the worker is doing now, which the
     /// models, learned from calls made one at a time on a quiet machine,
     /// do not know). The expectation should include the sharing
@@ -103,16 +103,16 @@ impl Backlog {
     /// stretch alone, rather than have that sharing counted twice, once in
     /// the stretch and again in every wait it scales. Concurrent updates
     /// may lose one; an average does not mind.
-    pub fn observe(&self, predicted_ms: f64, actual_ms: f64, now_us: u64) {
-        if !(predicted_ms > 0.1 && actual_ms.is_finite()) {
+    pub fn observe(&self, expected_ms: f64, actual_ms: f64, now_us: u64) {
+        if !(expected_ms > 0.1 && actual_ms.is_finite()) {
             return;
         }
-        let actual_ms = actual_ms.clamp(STRETCH.0 * predicted_ms, STRETCH.1 * predicted_ms);
+        let actual_ms = actual_ms.clamp(STRETCH.0 * expected_ms, STRETCH.1 * expected_ms);
         // The actual average restarts from the faded stretch, so an idle
         // spell's fading is kept.
         let predicted = f64::from_bits(self.predicted.load(Ordering::Relaxed));
         let actual = predicted * self.stretch_at(now_us);
-        let predicted = predicted + ALPHA * (predicted_ms - predicted);
+        let predicted = predicted + ALPHA * (expected_ms - predicted);
         let actual = actual + ALPHA * (actual_ms - actual);
         self.predicted.store(predicted.to_bits(), Ordering::Relaxed);
         self.stretch.store((actual / predicted).to_bits(), Ordering::Relaxed);
