@@ -150,10 +150,28 @@ impl Link {
     }
 
     /// Sleeps for one crossing of `bytes`; a zero-delay link costs nothing.
+    ///
+    /// On a timerfd rather than tokio's timer: tokio's wheel rounds every
+    /// sleep up to the next whole millisecond, so a 2 ms link took 2 to 3
+    /// ms each way, by where the call fell between two ticks. That is five
+    /// times the jitter configured, and it was not the same in every
+    /// stage: the training's calls, sent back to back, each began just
+    /// after a tick, while the accuracy stage's did not, and its calls on
+    /// the edge ran a millisecond faster than the model trained on them.
+    /// Without a timerfd (the descriptor limit reached), tokio's timer.
     pub async fn cross(&self, bytes: usize) {
         let delay = self.one_way(bytes);
-        if !delay.is_zero() {
-            tokio::time::sleep(delay).await;
+        if delay.is_zero() {
+            return;
+        }
+        let deadline = std::time::Instant::now() + delay;
+        let precise = match tokio_timerfd::Delay::new(deadline) {
+            Ok(timer) => timer.await,
+            Err(error) => Err(error),
+        };
+        if let Err(error) = precise {
+            tracing::warn!(%error, "no timerfd for the emulated link; it delays to the millisecond");
+            tokio::time::sleep_until(deadline.into()).await;
         }
     }
 }
@@ -185,6 +203,16 @@ mod tests {
         assert!(toml::from_str::<W>("network = \"off\"").is_err());
         let forever = NetworkConfig { delay_ms: f64::INFINITY, ..NetworkConfig::default() };
         assert!(forever.validate().unwrap_err().contains("network.delay_ms"));
+    }
+
+    #[tokio::test]
+    async fn a_crossing_takes_at_least_its_delay() {
+        let link = Link::new(NetworkConfig { delay_ms: 2.0, jitter_ms: 0.0, bandwidth_mbps: 0.0 }, 1);
+        for _ in 0..20 {
+            let started = std::time::Instant::now();
+            link.cross(0).await;
+            assert!(started.elapsed() >= Duration::from_millis(2));
+        }
     }
 
     #[test]
