@@ -103,6 +103,10 @@ async fn after_training_small_inputs_run_on_the_edge_and_large_ones_in_the_cloud
     let cloud = server.invoke("growing", &event(1000), Some(PolicyKind::CloudOnly)).await.placement.profile.unwrap();
     assert_eq!(cloud.throttled_ms, None, "no quota on the cloud, nothing to report: {cloud:?}");
 
+    // The two calls just made are learned from off the response path: wait
+    // until they have been, or a model could change between the two reads
+    // of its predictions below.
+    server.api.catch_up("growing").await.unwrap();
     let body = server.api.predictions("growing", 1000).await.unwrap();
     assert!(body.predictions_ms["edge"] > body.predictions_ms["cloud"], "the throttled edge is predicted slower on large inputs: {body:?}");
     let compat: hetfaas_api::Predictions =
