@@ -153,12 +153,10 @@ impl Link {
     ///
     /// On a timerfd rather than tokio's timer: tokio's wheel rounds every
     /// sleep up to the next whole millisecond, so a 2 ms link took 2 to 3
-    /// ms each way, by where the call fell between two ticks. That is five
-    /// times the jitter configured, and it was not the same in every
-    /// stage: the training's calls, sent back to back, each began just
-    /// after a tick, while the accuracy stage's did not, and its calls on
-    /// the edge ran a millisecond faster than the model trained on them.
-    /// Without a timerfd (the descriptor limit reached), tokio's timer.
+    /// ms each way, by where the call fell between two ticks (3.1 ms on
+    /// average back to back: the `link_crossing` bench), which is neither
+    /// the delay nor the jitter configured. Without a timerfd (the
+    /// descriptor limit reached), tokio's timer.
     pub async fn cross(&self, bytes: usize) {
         let delay = self.one_way(bytes);
         if delay.is_zero() {
