@@ -163,11 +163,8 @@ impl Link {
             return;
         }
         let deadline = std::time::Instant::now() + delay;
-        let precise = match tokio_timerfd::Delay::new(deadline) {
-            Ok(timer) => timer.await,
-            Err(error) => Err(error),
-        };
-        if let Err(error) = precise {
+        let precise = async { tokio_timerfd::Delay::new(deadline)?.await };
+        if let Err(error) = precise.await {
             tracing::warn!(%error, "no timerfd for the emulated link; it delays to the millisecond");
             tokio::time::sleep_until(deadline.into()).await;
         }
