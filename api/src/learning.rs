@@ -160,6 +160,13 @@ impl Family {
 /// A fitted duration curve, `duration_ms = intercept + slope · x(n)` for
 /// its family's `x` (`x(n) = n` for the dissertation's line), never below
 /// `floor_ms`: what a model predicts with, wherever it is held or shown.
+///
+/// On a worker whose CPU quota holds long calls back, the curve bends
+/// where a call's CPU time passes what one quota period grants: the calls
+/// beyond run at the quota's pace, not the core's. The model then fits
+/// those calls with a line of their own (`held_back`), in the same family,
+/// and predicts the larger of the two lines: the free line at the sizes
+/// below the bend, the held-back line beyond it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Line {
     pub intercept: f64,
@@ -173,17 +180,43 @@ pub struct Line {
     /// models stored before it.
     #[serde(default)]
     pub floor_ms: f64,
+    /// The line of the calls the worker's CPU quota held back, where there
+    /// were enough of them, and enough calls it did not, to fit each.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_back: Option<HeldBack>,
+}
+
+/// The calls a CPU quota held back: `intercept + slope · x(n)` in the
+/// line's family.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct HeldBack {
+    pub intercept: f64,
+    pub slope: f64,
+}
+
+impl From<Line> for HeldBack {
+    /// A fitted line's intercept and slope as a held-back line.
+    fn from(line: Line) -> HeldBack {
+        HeldBack { intercept: line.intercept, slope: line.slope }
+    }
 }
 
 impl Line {
     /// A line of the dissertation's family.
     pub fn linear(intercept: f64, slope: f64) -> Line {
-        Line { intercept, slope, family: Family::Linear, floor_ms: 0.0 }
+        Line { intercept, slope, family: Family::Linear, floor_ms: 0.0, held_back: None }
+    }
+
+    /// The curve at regressor value `x` (the family's `x(n)`), before the
+    /// floor: the larger of the free and the held-back line.
+    pub fn at(&self, x: f64) -> f64 {
+        let free = self.intercept + self.slope * x;
+        self.held_back.map_or(free, |h| free.max(h.intercept + h.slope * x))
     }
 
     /// Predicted duration, never below the floor nor zero.
     pub fn predict(&self, input_size: u64) -> f64 {
-        (self.intercept + self.slope * self.family.x(input_size as f64)).max(self.floor_ms).max(0.0)
+        self.at(self.family.x(input_size as f64)).max(self.floor_ms).max(0.0)
     }
 }
 

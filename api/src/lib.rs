@@ -44,7 +44,7 @@ pub use execution::{CallProfile, Execution};
 pub use function::{FunctionSpec, InvalidFunction, State, Tier, validate_name};
 pub use headers::Placement;
 pub use learning::{
-    Decision, DistanceVerdict, Family, FeatureBasis, Incremental, Line, ModelSummary, PaperVerdict, PriorSummary, SimilarityMode,
+    Decision, DistanceVerdict, Family, FeatureBasis, HeldBack, Incremental, Line, ModelSummary, PaperVerdict, PriorSummary, SimilarityMode,
     TrainingPath, TrainingReport,
 };
 pub use policy::PolicyKind;

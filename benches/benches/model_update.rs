@@ -41,13 +41,13 @@ fn update(c: &mut Criterion) {
     for n in [1_000u64, 10_000, 100_000, 1_000_000] {
         let history: Vec<Execution> = (0..n).map(row).collect();
         let next = row(n);
-        let fitted = Model::fit("f", "edge", &history, &cleaning, ModelChoice::Auto).expect("rows to fit");
+        let fitted = Model::fit("f", "edge", &history, &cleaning, ModelChoice::Auto, None).expect("rows to fit");
         group.bench_with_input(BenchmarkId::new("sufficient_statistics", n), &n, |b, _| {
             let mut model = fitted.clone();
             b.iter(|| model.absorb(std::hint::black_box(&next), &cleaning))
         });
         group.bench_with_input(BenchmarkId::new("refit_all", n), &n, |b, _| {
-            b.iter(|| Model::fit("f", "edge", std::hint::black_box(&history), &cleaning, ModelChoice::Auto))
+            b.iter(|| Model::fit("f", "edge", std::hint::black_box(&history), &cleaning, ModelChoice::Auto, None))
         });
     }
     group.finish();

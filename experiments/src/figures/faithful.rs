@@ -11,6 +11,7 @@
 use super::chart::{Mark, Series, XyChart};
 use super::{Save, group};
 use crate::results::{AccuracyRow, RunDir, TransferAccuracyRow};
+use crate::stages::accuracy::FIRST_CALL;
 use crate::stats::Distribution;
 
 /// One call as these figures see it.
@@ -46,10 +47,12 @@ fn chart(title: String, series: Vec<Series>) -> XyChart {
     XyChart { title, x_label: "predicted duration (ms)".into(), y_label: "actual duration (ms)".into(), series }
 }
 
-/// 5.1-5.4: per worker, seen and unseen, incremental learning off.
+/// 5.1-5.4: per worker, seen and unseen, incremental learning off (the
+/// first calls of the pass apart: see `stages::accuracy`).
 pub fn accuracy(run: &RunDir, save: &mut Save) -> anyhow::Result<()> {
     let rows: Vec<AccuracyRow> = run.read()?;
-    let warm = rows.iter().filter(|r| r.incremental == "off" && r.status == 200 && !r.cold && r.predicted_ms.is_finite());
+    let warm =
+        rows.iter().filter(|r| r.incremental == "off" && r.status == 200 && !r.cold && r.kind != FIRST_CALL && r.predicted_ms.is_finite());
     for ((worker, kind), rows) in group(&warm.collect::<Vec<_>>(), |r| (r.worker.clone(), r.kind.clone())) {
         let calls: Vec<Call> = rows
             .iter()

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use crate::results::{AccuracyRow, RunDir, Table};
+use crate::stages::accuracy::FIRST_CALL;
 use crate::stats::exact_median;
 
 /// Mean absolute percentage error (%) of `(predicted, actual)` pairs, and
@@ -53,15 +54,17 @@ pub fn table(run: &RunDir, out: &mut String) -> anyhow::Result<()> {
          call, in the call's profile; `-` where the worker has no quota). *Scatter at a fixed size* sets each warm call against \
          the median of its function's calls at the same size: the error no model of input size can remove (the calls' \
          inputs differ, and so does what ran beside them). The rest of the warm error is the model's (its training rows, \
-         family, the machine's load then and now). Cold calls are counted apart.\n"
+         family, the machine's load then and now). Cold calls are counted apart, and so are the *first calls*: one per \
+         function and worker opens each pass, after minutes in which the function was not called.\n"
     );
     let _ = writeln!(
         out,
-        "| worker | warm calls | throttled | warm, throttled | warm, not throttled | scatter at a fixed size | cold calls |\n\
-         |---|---|---|---|---|---|---|"
+        "| worker | warm calls | throttled | warm, throttled | warm, not throttled | scatter at a fixed size | first calls | cold calls |\n\
+         |---|---|---|---|---|---|---|---|"
     );
     for (worker, calls) in &workers {
-        let warm: Vec<&AccuracyRow> = calls.iter().copied().filter(|r| !r.cold).collect();
+        let first = |r: &&AccuracyRow| r.kind == FIRST_CALL;
+        let warm: Vec<&AccuracyRow> = calls.iter().copied().filter(|r| !r.cold && !first(r)).collect();
         let pair = |r: &&AccuracyRow| (r.predicted_ms, r.actual_ms);
         let throttled = |r: &&&AccuracyRow| r.throttled_ms.is_some_and(|t| t > 0.0);
         let unthrottled = |r: &&&AccuracyRow| r.throttled_ms == Some(0.0);
@@ -72,11 +75,12 @@ pub fn table(run: &RunDir, out: &mut String) -> anyhow::Result<()> {
         };
         let _ = writeln!(
             out,
-            "| {worker} | {} | {share} | {} | {} | {} | {} |",
+            "| {worker} | {} | {share} | {} | {} | {} | {} | {} |",
             shown(mape(warm.iter().map(pair))),
             shown(mape(warm.iter().filter(throttled).map(pair))),
             shown(mape(warm.iter().filter(unthrottled).map(pair))),
             shown(mape(scatter(&warm).into_iter())),
+            shown(mape(calls.iter().filter(|r| !r.cold && first(r)).map(pair))),
             shown(mape(calls.iter().filter(|r| r.cold).map(pair))),
         );
     }

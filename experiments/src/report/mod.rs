@@ -54,7 +54,9 @@ fn accuracy_table(run: &RunDir, out: &mut String) -> PolarsResult<()> {
         "Each row: invocations pinned to the worker's tier, prediction from the response header against the measured duration; \
          warm calls only ({cold} cold calls are in `accuracy.csv`, marked, and left out here). `seen` sizes are ones the worker's \
          model was trained on, `unseen` ones beyond every trained size (from the training report). With incremental learning on, \
-         the unseen sizes are fresh ones, never called before.\n"
+         the unseen sizes are fresh ones, never called before. The calls run one at a time, the workers taking turns, as in \
+         training; `first-call` is the call that opens each pass for each function and worker, at the smallest seen size, after \
+         minutes in which the function was not called, and is kept apart from the seen sizes.\n"
     );
     let _ = writeln!(out, "| worker | sizes | incremental | MAPE | median abs error (ms) | R² | n |\n|---|---|---|---|---|---|---|");
     for i in 0..df.height() {
@@ -237,7 +239,8 @@ fn families_table(run: &RunDir, out: &mut String) -> anyhow::Result<()> {
     let _ = writeln!(
         out,
         "The curve each model is a line in, chosen by 5-fold held-out error on its training rows (`learning.model`); the \
-         held-out MAPE is that error.\n"
+         held-out MAPE is that error. `+ held back`: the calls that used more CPU than the worker's quota grants in one \
+         period are on a second line in the same family, and the model predicts the larger of the two.\n"
     );
     let _ = writeln!(out, "| function | worker | family | held-out MAPE |\n|---|---|---|---|");
     for row in &rows {

@@ -63,7 +63,10 @@ pub async fn create_and_train(ctx: &Context, f: &Imported, name: &str, training:
     let families = ready
         .models
         .iter()
-        .map(|(worker, m)| format!("{worker}={}:{}", m.line.family.as_str(), m.validation_mape.map_or("-".into(), |e| format!("{e:.1}"))))
+        .map(|(worker, m)| {
+            let lines = if m.line.held_back.is_some() { " + held back" } else { "" };
+            format!("{worker}={}{lines}:{}", m.line.family.as_str(), m.validation_mape.map_or("-".into(), |e| format!("{e:.1}")))
+        })
         .collect::<Vec<_>>()
         .join(";");
     Ok(TrainRow { families, ..row(name, &f.submission.problem_id, example_cases(&f.cases).len(), report) })

@@ -73,7 +73,8 @@ pub struct Bounds {
 }
 
 impl Bounds {
-    const ALL: Bounds = Bounds { lo: f64::NEG_INFINITY, hi: f64::INFINITY };
+    /// Bounds that keep every row.
+    pub const ALL: Bounds = Bounds { lo: f64::NEG_INFINITY, hi: f64::INFINITY };
 
     pub fn contains(&self, value: f64) -> bool {
         (self.lo..=self.hi).contains(&value)

@@ -30,10 +30,11 @@
 //! With too few rows to hold any out, the line is kept. `learning.model`
 //! fixes one family instead.
 
-use hetfaas_api::Family;
+use hetfaas_api::{Family, HeldBack};
 use serde::{Deserialize, Serialize};
 
 use super::cleaning::Cleaning;
+use super::quota::{self, Point};
 use super::regression::{Sums, ols};
 
 const FOLDS: usize = 5;
@@ -81,8 +82,10 @@ impl Score {
     }
 }
 
-/// Chooses for `rows` of `(input_size, duration_ms)`.
-pub fn choose(rows: &[(f64, f64)], cleaning: &Cleaning, choice: ModelChoice) -> Chosen {
+/// Chooses for `rows`, whose `x` is the input size. Each family is scored
+/// as the model uses it: two lines where the rows held back by a CPU quota
+/// are enough for their own (`quota`), one otherwise.
+pub fn choose(rows: &[Point], cleaning: &Cleaning, choice: ModelChoice) -> Chosen {
     let chosen = |family, score: Option<&Score>| Chosen { family, validation_mape: score.map(|s| s.pooled) };
     match choice {
         ModelChoice::Fixed(family) => chosen(family, held_out(rows, family, cleaning).as_ref()),
@@ -100,11 +103,11 @@ pub fn choose(rows: &[(f64, f64)], cleaning: &Cleaning, choice: ModelChoice) -> 
 }
 
 /// `family`'s held-out errors on `rows`; `None` with too few rows.
-fn held_out(rows: &[(f64, f64)], family: Family, cleaning: &Cleaning) -> Option<Score> {
+fn held_out(rows: &[Point], family: Family, cleaning: &Cleaning) -> Option<Score> {
     if rows.len() < FOLDS * MIN_PER_FOLD {
         return None;
     }
-    let points: Vec<(f64, f64)> = rows.iter().map(|&(n, y)| (family.x(n), y)).collect();
+    let points: Vec<Point> = rows.iter().map(|p| Point { x: family.x(p.x), ..*p }).collect();
     let mut folds = [0.0; FOLDS];
     let (mut pooled, mut scored) = (0.0, 0usize);
     for (fold, error) in folds.iter_mut().enumerate() {
@@ -113,7 +116,7 @@ fn held_out(rows: &[(f64, f64)], family: Family, cleaning: &Cleaning) -> Option<
         *error = sum / count.max(1) as f64;
         (pooled, scored) = (pooled + sum, scored + count);
     }
-    let mut by_size: Vec<(f64, (f64, f64))> = rows.iter().map(|r| r.0).zip(points).collect();
+    let mut by_size: Vec<(f64, Point)> = rows.iter().map(|r| r.x).zip(points).collect();
     by_size.sort_by(|a, b| a.0.total_cmp(&b.0));
     let cut = by_size.len() - ((by_size.len() as f64 * FORWARD_SHARE).ceil() as usize).max(1);
     let (smaller, largest) = by_size.split_at(cut);
@@ -122,13 +125,16 @@ fn held_out(rows: &[(f64, f64)], family: Family, cleaning: &Cleaning) -> Option<
     (scored > 0).then(|| Score { pooled: 100.0 * pooled / scored as f64, folds: folds.map(|e| 100.0 * e), forward })
 }
 
-/// Fits `train` (after cleaning) and returns the summed absolute relative
-/// errors of its predictions for `test`'s positive durations, and their
-/// number; `None` when `train` cannot be fitted.
-fn errors<'a>(train: Vec<(f64, f64)>, test: impl Iterator<Item = &'a (f64, f64)>, cleaning: &Cleaning) -> Option<(f64, usize)> {
-    let (keep, _) = cleaning.apply(&train);
-    let fit = ols(&Sums::of(train.iter().zip(&keep).filter(|(_, k)| **k).map(|(p, _)| *p)))?;
-    let scored = test.filter(|p| p.1 > 0.0).map(|&(x, y)| ((fit.line.intercept + fit.line.slope * x).max(0.0) - y).abs() / y);
+/// Fits `train` (after cleaning, on each side of a quota's bend) and
+/// returns the summed absolute relative errors of its predictions for
+/// `test`'s positive durations, and their number; `None` when `train`
+/// cannot be fitted. A test row's side is not used: a prediction is made
+/// before the call, so it cannot know it.
+fn errors<'a>(train: Vec<Point>, test: impl Iterator<Item = &'a Point>, cleaning: &Cleaning) -> Option<(f64, usize)> {
+    let (free, held) = quota::split(&train, cleaning);
+    let mut line = ols(&Sums::of(free.kept))?.line;
+    line.held_back = held.and_then(|h| ols(&Sums::of(h.kept))).map(|h| HeldBack::from(h.line));
+    let scored = test.filter(|p| p.y > 0.0).map(|p| (line.at(p.x).max(0.0) - p.y).abs() / p.y);
     Some(scored.fold((0.0, 0), |(sum, count), e| (sum + e, count + 1)))
 }
 
@@ -138,8 +144,13 @@ mod tests {
     use crate::learning::cleaning::Method;
 
     /// `curve` at sizes 1..1000, with ±3% deterministic noise.
-    fn rows(curve: impl Fn(f64) -> f64) -> Vec<(f64, f64)> {
-        (0..120).map(|i| (1.0 + i as f64 * 8.3, ((i * 7) % 13) as f64 / 200.0 - 0.03)).map(|(n, e)| (n, curve(n) * (1.0 + e))).collect()
+    fn rows(curve: impl Fn(f64) -> f64) -> Vec<Point> {
+        free((0..120).map(|i| (1.0 + i as f64 * 8.3, ((i * 7) % 13) as f64 / 200.0 - 0.03)).map(|(n, e)| (n, curve(n) * (1.0 + e))))
+    }
+
+    /// Rows of `(input_size, duration_ms)` on a worker without a quota.
+    fn free(rows: impl IntoIterator<Item = (f64, f64)>) -> Vec<Point> {
+        rows.into_iter().map(|(x, y)| Point { x, y, held: false }).collect()
     }
 
     #[test]
@@ -234,11 +245,12 @@ mod tests {
     #[test]
     fn a_curve_that_wins_only_on_average_keeps_the_line() {
         let cleaning = Cleaning::default();
-        let score = |f| held_out(&BENT_BY_A_SLOW_SPELL, f, &cleaning).unwrap();
+        let bent = free(BENT_BY_A_SLOW_SPELL);
+        let score = |f| held_out(&bent, f, &cleaning).unwrap();
         let (line, quadratic) = (score(Family::Linear), score(Family::Quadratic));
         assert!(quadratic.pooled <= line.pooled * MARGIN, "the quadratic wins on average: {quadratic:?} against {line:?}");
         assert!(quadratic.folds.iter().zip(&line.folds).any(|(q, l)| q >= l), "but not on every fold");
-        assert_eq!(choose(&BENT_BY_A_SLOW_SPELL, &cleaning, ModelChoice::Auto).family, Family::Linear);
+        assert_eq!(choose(&bent, &cleaning, ModelChoice::Auto).family, Family::Linear);
     }
 
     #[test]

@@ -69,6 +69,8 @@ struct State {
     store: Arc<dyn Store>,
     cache: ModelCache,
     workers: WorkerNames,
+    /// Each worker's quota burst ([`crate::platform::Platform::quota_burst_ms`]), by id.
+    bursts: Vec<Option<f64>>,
     models: HashMap<Key, Model>,
     pending: Arc<AtomicUsize>,
 }
@@ -81,6 +83,7 @@ impl Learner {
         store: Arc<dyn Store>,
         cache: ModelCache,
         workers: WorkerNames,
+        bursts: Vec<Option<f64>>,
         stored: Vec<ModelRecord>,
     ) -> Learner {
         let models = stored
@@ -94,7 +97,7 @@ impl Learner {
             .collect();
         let (tx, rx) = mpsc::unbounded_channel();
         let pending = Arc::new(AtomicUsize::new(0));
-        let state = State { config, store, cache, workers, models, pending: pending.clone() };
+        let state = State { config, store, cache, workers, bursts, models, pending: pending.clone() };
         let (task, death) = fault::supervised("learner", run(state, rx, fault::failpoint("learner")));
         Learner { tx, pending, task: Arc::new(std::sync::Mutex::new(Some(task))), death }
     }
@@ -228,6 +231,10 @@ impl State {
         }
     }
 
+    fn burst(&self, worker: WorkerId) -> Option<f64> {
+        self.bursts.get(usize::from(worker.0)).copied().flatten()
+    }
+
     /// The key of a stored row's model, if its worker is configured.
     fn key_of(&self, row: &Execution) -> Option<Key> {
         Some((row.function.clone(), self.workers.id(&row.worker)?))
@@ -269,7 +276,8 @@ impl State {
                 continue;
             };
             let own = self.store.executions(function, Some(self.workers.name(worker))).await?;
-            let Some(model) = Model::transfer(prior, function, &own, &self.config.cleaning, self.config.transfer_prior_rows) else {
+            let (cleaning, prior_rows, burst) = (&self.config.cleaning, self.config.transfer_prior_rows, self.burst(worker));
+            let Some(model) = Model::transfer(prior, function, &own, cleaning, prior_rows, burst) else {
                 continue;
             };
             let key = (function.to_owned(), worker);
@@ -292,7 +300,7 @@ impl State {
             (Some(_), Some(model)) => ModelChoice::Fixed(model.state.family),
             _ => self.config.model,
         };
-        let Some(model) = Model::fit(function, name, &rows, &self.config.cleaning, choice) else { return Ok(false) };
+        let Some(model) = Model::fit(function, name, &rows, &self.config.cleaning, choice, self.burst(worker)) else { return Ok(false) };
         let model = model.with_prior(prior);
         self.models.insert(key.clone(), model);
         self.publish(&key).await;
@@ -328,7 +336,7 @@ mod tests {
         let workers = WorkerNames::new(vec!["edge".into()]);
         let cache = ModelCache::new(workers.clone());
         let config = LearningConfig { incremental: mode, ..LearningConfig::default() };
-        let learner = Learner::start(config, store.clone(), cache.clone(), workers, Vec::new());
+        let learner = Learner::start(config, store.clone(), cache.clone(), workers, vec![None], Vec::new());
         let rows: Vec<_> = (0..600).map(row).collect();
         store.append_executions(&rows[..100]).await.unwrap();
         learner.fit("f", vec![WorkerId(0)]).await.unwrap();

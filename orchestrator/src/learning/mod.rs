@@ -7,6 +7,8 @@
 //!   statistics.
 //! - [`family`]: which curve (constant, √n, n, n log n, n²) a model is a
 //!   line in, chosen by held-out error.
+//! - [`quota`]: on a worker whose CPU quota holds long calls back, the
+//!   held-back calls on a line of their own.
 //! - [`model`]: one model, fitted in full or absorbing rows in O(1).
 //! - [`learner`]: the task that owns the models and learns from executions.
 //! - [`profile`], [`similarity`]: feature vectors, K-means clustering and
@@ -19,6 +21,7 @@ pub mod family;
 pub mod learner;
 pub mod model;
 pub mod profile;
+pub mod quota;
 pub mod regression;
 pub mod similarity;
 

@@ -17,11 +17,12 @@
 //! model decays as `P / (P + n)` while `n` own rows accumulate: equal to the
 //! function's own evidence after `P` rows, a tenth after `9P`.
 
-use hetfaas_api::{Family, Line, ModelSummary, PriorSummary};
+use hetfaas_api::{Family, HeldBack, Line, ModelSummary, PriorSummary};
 use serde::{Deserialize, Serialize};
 
 use super::cleaning::{Bounds, Cleaning};
 use super::family::{self, Chosen, ModelChoice};
+use super::quota::{self, Point};
 use super::regression::{Sums, fit, ols, residual_sd};
 use crate::store::{Execution, ModelRecord};
 
@@ -31,8 +32,17 @@ const MIN_RECLEAN: f64 = 32.0;
 /// What a model keeps beyond its line, stored as plain data with it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LearnerState {
+    /// The rows the worker's CPU quota did not hold back, or every row
+    /// when the model has one line (`quota`).
     pub sums: Sums,
     pub bounds: Bounds,
+    /// The rows the quota held back, when they have a line of their own.
+    #[serde(default)]
+    pub held: Option<Side>,
+    /// The worker's quota burst the model was fitted with: which side a
+    /// row it absorbs joins.
+    #[serde(default)]
+    pub burst_ms: Option<f64>,
     /// Rows kept at the last full cleaning.
     pub cleaned_at: f64,
     /// Rows screened out since then.
@@ -55,6 +65,14 @@ pub struct LearnerState {
     pub floor_ms: f64,
 }
 
+/// The rows on one side of a quota's bend: their statistics, and the
+/// bounds of their last cleaning.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Side {
+    pub sums: Sums,
+    pub bounds: Bounds,
+}
+
 /// What a transfer source contributes: its own rows' sufficient statistics,
 /// weighted to `learning.transfer_prior_rows` rows and scaled to the new
 /// function's speed at transfer time.
@@ -67,6 +85,9 @@ pub struct Prior {
     /// The source's floor, scaled.
     #[serde(default)]
     pub floor_ms: f64,
+    /// The source's held-back rows, where it had a line for them.
+    #[serde(default)]
+    pub held: Option<Sums>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -77,37 +98,61 @@ pub struct Model {
 
 impl Model {
     /// Chooses the family (`choice`), cleans `rows` and fits a model on
-    /// what remains; `None` if no row is learnable.
-    pub fn fit(function: &str, worker: &str, rows: &[Execution], cleaning: &Cleaning, choice: ModelChoice) -> Option<Model> {
+    /// what remains; `None` if no row is learnable. `burst_ms` is the
+    /// worker's quota burst, if it has one: rows that used more CPU are
+    /// fitted apart when there are enough of them (`quota`).
+    pub fn fit(
+        function: &str,
+        worker: &str,
+        rows: &[Execution],
+        cleaning: &Cleaning,
+        choice: ModelChoice,
+        burst_ms: Option<f64>,
+    ) -> Option<Model> {
         let rows: Vec<&Execution> = rows.iter().filter(|r| r.learnable()).collect();
-        let sized: Vec<(f64, f64)> = rows.iter().map(|r| (r.input_size as f64, r.duration_ms)).collect();
+        let sized: Vec<Point> =
+            rows.iter().map(|r| Point { x: r.input_size as f64, y: r.duration_ms, held: quota::held(r, burst_ms) }).collect();
         let Chosen { family, validation_mape } = family::choose(&sized, cleaning, choice);
-        let points: Vec<(f64, f64)> = sized.iter().map(|&(n, y)| (family.x(n), y)).collect();
-        let (keep, bounds) = cleaning.apply(&points);
-        let kept: Vec<(f64, f64)> = points.iter().zip(&keep).filter(|(_, k)| **k).map(|(p, _)| *p).collect();
-        let fitted = fit(&kept)?;
+        let points: Vec<Point> = sized.iter().map(|p| Point { x: family.x(p.x), ..*p }).collect();
+        let (free, held) = quota::split(&points, cleaning);
+        let fitted = fit(&free.kept)?;
+        let held = held.map(|h| Side { sums: Sums::of(h.kept), bounds: h.bounds });
         let window = rows.iter().map(|r| r.started_at_ms);
-        let sums = Sums::of(kept.iter().copied());
+        let sums = Sums::of(free.kept.iter().copied());
+        let kept = sums.n + held.map_or(0.0, |h| h.sums.n);
         // Over every row, not only those kept: under a CPU quota the line
         // through the held-back calls dips below zero, and the small calls
         // that fit in one period sit far enough above it to be screened
         // out as outliers. Each still took as long as it says, and the
         // fastest kept call can be one a whole period slower.
-        let floor_ms = points.iter().map(|&(_, y)| y).fold(f64::INFINITY, f64::min);
-        Some(Model {
+        let floor_ms = points.iter().map(|p| p.y).fold(f64::INFINITY, f64::min);
+        let mut model = Model {
             record: ModelRecord {
                 function: function.to_owned(),
                 worker: worker.to_owned(),
                 line: Line { family, floor_ms, ..fitted.line },
-                samples: kept.len() as u64,
+                samples: kept as u64,
                 r2: fitted.r2,
                 cleaning: cleaning.label(),
                 window_start_ms: window.clone().min().unwrap_or(0),
                 window_end_ms: window.max().unwrap_or(0),
                 state: serde_json::Value::Null,
             },
-            state: LearnerState { sums, bounds, cleaned_at: sums.n, rejected: 0, prior: None, family, validation_mape, floor_ms },
-        })
+            state: LearnerState {
+                sums,
+                bounds: free.bounds,
+                held,
+                burst_ms,
+                cleaned_at: kept,
+                rejected: 0,
+                prior: None,
+                family,
+                validation_mape,
+                floor_ms,
+            },
+        };
+        model.record.line.held_back = model.held_line();
+        Some(model)
     }
 
     /// This model with `prior` added to its own rows (nothing changes
@@ -116,6 +161,9 @@ impl Model {
     pub fn with_prior(mut self, prior: Option<Prior>) -> Model {
         let Some(prior) = prior else { return self };
         self.state.sums.merge(&prior.sums);
+        if let Some(held) = &prior.held {
+            self.state.held.get_or_insert(Side { sums: Sums::default(), bounds: Bounds::ALL }).sums.merge(held);
+        }
         self.state.floor_ms = self.state.floor_ms.min(prior.floor_ms);
         self.solve();
         self.record.cleaning =
@@ -135,31 +183,37 @@ impl Model {
     ///
     /// The model takes the source's family: the prior's statistics are
     /// taken over it, and a handful of own rows could not choose one.
-    pub fn transfer(source: &Model, function: &str, own: &[Execution], cleaning: &Cleaning, prior_rows: f64) -> Option<Model> {
+    pub fn transfer(
+        source: &Model,
+        function: &str,
+        own: &[Execution],
+        cleaning: &Cleaning,
+        prior_rows: f64,
+        burst_ms: Option<f64>,
+    ) -> Option<Model> {
         let family = ModelChoice::Fixed(source.state.family);
-        let model = Model::fit(function, &source.record.worker, own, cleaning, family)?;
+        let model = Model::fit(function, &source.record.worker, own, cleaning, family, burst_ms)?;
         let own_rows: Vec<(u64, f64)> = own.iter().filter(|r| r.learnable()).map(|r| (r.input_size, r.duration_ms)).collect();
         let line = source.record.line;
         let predicted: f64 = own_rows.iter().map(|&(n, _)| line.predict(n).max(1e-6)).sum();
         let measured: f64 = own_rows.iter().map(|&(_, y)| y).sum();
         let scale = if predicted > 0.0 { (measured / predicted).clamp(0.1, 10.0) } else { 1.0 };
         // The source's own evidence only: a prior of a prior is not passed on.
-        let s = source.own_sums();
-        let weight = if s.n > 0.0 { prior_rows / s.n } else { 0.0 };
-        let sums = Sums {
-            n: s.n * weight,
-            x: s.x * weight,
-            y: s.y * weight * scale,
-            xx: s.xx * weight,
-            xy: s.xy * weight * scale,
-            yy: s.yy * weight * scale * scale,
+        let (free, held) = (source.own_sums(), source.own_held());
+        let rows = free.n + held.map_or(0.0, |h| h.n);
+        let weight = if rows > 0.0 { prior_rows / rows } else { 0.0 };
+        let prior = Prior {
+            source: source.record.function.clone(),
+            sums: free.scaled(weight, scale),
+            scale,
+            floor_ms: source.state.floor_ms * scale,
+            held: held.map(|h| h.scaled(weight, scale)),
         };
-        let floor_ms = source.state.floor_ms * scale;
-        let prior = Prior { source: source.record.function.clone(), sums, scale, floor_ms };
         Some(model.with_prior(Some(prior)))
     }
 
-    /// The statistics of the function's own rows, without any prior.
+    /// The statistics of the function's own rows, without any prior: the
+    /// free side's (or all, with one line), and the held-back side's.
     fn own_sums(&self) -> Sums {
         match &self.state.prior {
             Some(prior) => self.state.sums.minus(&prior.sums),
@@ -167,34 +221,61 @@ impl Model {
         }
     }
 
-    /// The line again from the sums, in the model's family: O(1).
+    fn own_held(&self) -> Option<Sums> {
+        let held = self.state.held?.sums;
+        Some(match self.state.prior.as_ref().and_then(|p| p.held.as_ref()) {
+            Some(prior) => held.minus(prior),
+            None => held,
+        })
+    }
+
+    /// Rows of the function's own the model keeps, both sides.
+    fn own_rows(&self) -> f64 {
+        self.own_sums().n + self.own_held().map_or(0.0, |h| h.n)
+    }
+
+    /// The held-back side's line from its sums, if it has one.
+    fn held_line(&self) -> Option<HeldBack> {
+        self.state.held.and_then(|h| ols(&h.sums)).map(|f| HeldBack::from(f.line))
+    }
+
+    /// The lines again from the sums, in the model's family: O(1).
     fn solve(&mut self) {
         if let Some(fitted) = ols(&self.state.sums) {
-            self.record.line = Line { family: self.state.family, floor_ms: self.state.floor_ms, ..fitted.line };
+            let (family, floor_ms, held_back) = (self.state.family, self.state.floor_ms, self.held_line());
+            self.record.line = Line { family, floor_ms, held_back, ..fitted.line };
             self.record.r2 = fitted.r2;
         }
     }
 
-    /// Learns from one more row in O(1); returns whether it was kept.
+    /// Learns from one more row in O(1); returns whether it was kept. The
+    /// row joins the side of the quota's bend its CPU time puts it on, and
+    /// is screened against that side's line and bounds.
     pub fn absorb(&mut self, row: &Execution, cleaning: &Cleaning) -> bool {
         let (x, y) = (self.state.family.x(row.input_size as f64), row.duration_ms);
-        let value = cleaning.value((self.record.line.intercept, self.record.line.slope), x, y);
         self.record.window_end_ms = self.record.window_end_ms.max(row.started_at_ms);
         self.state.floor_ms = self.state.floor_ms.min(y);
         self.record.line.floor_ms = self.state.floor_ms;
-        if !self.state.bounds.contains(value) {
+        let line = &self.record.line;
+        let (sums, bounds, value) = match (&mut self.state.held, line.held_back) {
+            (Some(side), Some(h)) if quota::held(row, self.state.burst_ms) => {
+                (&mut side.sums, side.bounds, cleaning.value((h.intercept, h.slope), x, y))
+            }
+            _ => (&mut self.state.sums, self.state.bounds, cleaning.value((line.intercept, line.slope), x, y)),
+        };
+        if !bounds.contains(value) {
             self.state.rejected += 1;
             return false;
         }
-        self.state.sums.add(x, y);
+        sums.add(x, y);
         self.solve();
-        self.record.samples = self.own_sums().n as u64;
+        self.record.samples = self.own_rows() as u64;
         true
     }
 
     /// Whether the history has doubled since the last full cleaning.
     pub fn needs_recleaning(&self) -> bool {
-        let seen = self.own_sums().n + self.state.rejected as f64;
+        let seen = self.own_rows() + self.state.rejected as f64;
         seen >= (2.0 * self.state.cleaned_at).max(self.state.cleaned_at + MIN_RECLEAN)
     }
 
@@ -215,7 +296,7 @@ impl Model {
             cleaning: record.cleaning.clone(),
             window_end_ms: record.window_end_ms,
             prior: state.as_ref().and_then(|s| s.prior.clone()).map(|p| PriorSummary { source: p.source, rows: p.sums.n, scale: p.scale }),
-            residual_sd_ms: state.as_ref().and_then(|s| residual_sd(&s.sums, &record.line)),
+            residual_sd_ms: state.as_ref().and_then(|s| s.residual_sd(&record.line)),
             validation_mape: state.and_then(|s| s.validation_mape),
         }
     }
@@ -226,7 +307,19 @@ impl Model {
         let state: LearnerState = serde_json::from_value(record.state.clone()).ok()?;
         record.line.family = state.family;
         record.line.floor_ms = state.floor_ms;
-        Some(Model { record, state })
+        let mut model = Model { record, state };
+        model.record.line.held_back = model.held_line();
+        Some(model)
+    }
+}
+
+impl LearnerState {
+    /// How far the kept rows scatter about their side's line (ms), pooled
+    /// over both sides.
+    fn residual_sd(&self, line: &Line) -> Option<f64> {
+        let free = (self.sums, (line.intercept, line.slope));
+        let held = self.held.zip(line.held_back).map(|(s, h)| (s.sums, (h.intercept, h.slope)));
+        residual_sd(&[Some(free), held].into_iter().flatten().collect::<Vec<_>>())
     }
 }
 
@@ -266,7 +359,7 @@ mod tests {
             })
             .collect();
         let cleaning = Cleaning::default();
-        let mut model = Model::fit("f", "edge", &rows, &cleaning, LINE).unwrap();
+        let mut model = Model::fit("f", "edge", &rows, &cleaning, LINE, None).unwrap();
         let line = model.record.line;
         assert!(line.intercept + line.slope * 10.0 < 0.0, "the line alone predicts size 10 below zero: {line:?}");
         assert_eq!(line.predict(10), 5.0, "the fastest kept call");
@@ -281,6 +374,47 @@ mod tests {
         assert_eq!(model.record.line.predict(10), 4.0, "a faster call kept lowers it");
     }
 
+    /// A linear function on the quick scenario's edge: 0.025 ms of CPU
+    /// per element, 4.4 ms of fixed cost; half a core in 10 ms periods, so
+    /// a 5 ms burst, past which each ms of CPU takes two.
+    fn behind_a_quota(i: u64, size: u64) -> Execution {
+        let cpu = 0.025 * size as f64;
+        let wobble = ((i * 7) % 5) as f64 * 0.05;
+        let mut row = row(i, size, 4.4 + wobble + if cpu <= 5.0 { cpu } else { 2.0 * cpu - 5.0 });
+        row.cpu_ms = Some(cpu);
+        row
+    }
+
+    #[test]
+    fn the_calls_a_quota_held_back_get_a_line_of_their_own() {
+        let cleaning = Cleaning::default();
+        let rows: Vec<Execution> = (0..40).map(|i| behind_a_quota(i, 25 * i + 10)).collect();
+        let error = |m: &Model, size: u64| {
+            let truth = 4.5 + if size <= 200 { 0.025 * size as f64 } else { 0.05 * size as f64 - 5.0 };
+            (m.record.line.predict(size) - truth).abs() / truth
+        };
+        let one = Model::fit("f", "edge", &rows, &cleaning, LINE, None).unwrap();
+        let two = Model::fit("f", "edge", &rows, &cleaning, LINE, Some(5.0)).unwrap();
+        assert!(one.record.line.held_back.is_none() && two.record.line.held_back.is_some(), "{two:?}");
+        for size in [50, 1000, 2000] {
+            assert!(error(&two, size) < 0.03, "size {size}: {:.3} off with two lines", error(&two, size));
+        }
+        assert!(error(&one, 50) > 0.1, "one line through the bend misses the small calls: {:.3}", error(&one, 50));
+
+        let mut learning = Model::from_record(two.to_record()).unwrap();
+        assert_eq!(learning.record.line, two.record.line, "the held-back line survives a restart");
+        let held_rows = |m: &Model| m.state.held.unwrap().sums.n;
+        let before = (learning.state.sums.n, held_rows(&learning));
+        assert!(learning.absorb(&behind_a_quota(40, 900), &cleaning) && learning.absorb(&behind_a_quota(41, 30), &cleaning));
+        assert_eq!((learning.state.sums.n, held_rows(&learning)), (before.0 + 1.0, before.1 + 1.0), "each joins its own side");
+        assert_eq!(learning.record.samples, 42);
+
+        let new: Vec<Execution> = (0..12).map(|i| behind_a_quota(i, 80 * i + 10)).collect();
+        let moved = Model::transfer(&two, "g", &new, &cleaning, 50.0, Some(5.0)).unwrap();
+        assert!(moved.state.prior.as_ref().and_then(|p| p.held).is_some(), "the prior carries both sides");
+        assert!(error(&moved, 2000) < 0.03, "{:.3}", error(&moved, 2000));
+    }
+
     #[test]
     fn a_fast_call_screened_out_as_an_outlier_still_bounds_the_floor() {
         // The integration tests' edge: a tenth of a CPU in 10 ms periods.
@@ -290,7 +424,7 @@ mod tests {
         let mut rows = vec![row(0, 1, 0.6)];
         rows.extend((1..40).map(|i| row(i, 25 * i, 25.0 * i as f64 - 10.0 + (i % 3) as f64)));
         let cleaning = Cleaning::default();
-        let mut model = Model::fit("f", "edge", &rows, &cleaning, LINE).unwrap();
+        let mut model = Model::fit("f", "edge", &rows, &cleaning, LINE, None).unwrap();
         assert_eq!(model.record.samples, 39, "the size-1 call is screened out: {model:?}");
         assert_eq!(model.record.line.predict(5), 0.6, "yet no call is predicted slower than it ran at size 1");
 
@@ -302,14 +436,14 @@ mod tests {
     fn incremental_learning_agrees_with_refitting_everything() {
         let cleaning = Cleaning::default();
         let rows = stream(2000);
-        let mut model = Model::fit("f", "edge", &rows[..100], &cleaning, LINE).unwrap();
+        let mut model = Model::fit("f", "edge", &rows[..100], &cleaning, LINE, None).unwrap();
         for (i, r) in rows.iter().enumerate().skip(100) {
             model.absorb(r, &cleaning);
             if model.needs_recleaning() {
-                model = Model::fit("f", "edge", &rows[..=i], &cleaning, LINE).unwrap();
+                model = Model::fit("f", "edge", &rows[..=i], &cleaning, LINE, None).unwrap();
             }
         }
-        let refit = Model::fit("f", "edge", &rows, &cleaning, LINE).unwrap();
+        let refit = Model::fit("f", "edge", &rows, &cleaning, LINE, None).unwrap();
         let (a, b) = (&model.record, &refit.record);
         let (a, b) = (a.line, b.line);
         assert!((a.slope - b.slope).abs() < 0.005, "slopes {} vs {}", a.slope, b.slope);
@@ -321,7 +455,7 @@ mod tests {
     fn ordinary_rows_are_absorbed_and_spikes_screened_out() {
         let cleaning = Cleaning::default();
         let rows = stream(400);
-        let mut model = Model::fit("f", "edge", &rows[..200], &cleaning, LINE).unwrap();
+        let mut model = Model::fit("f", "edge", &rows[..200], &cleaning, LINE, None).unwrap();
         let kept: Vec<bool> = rows[200..].iter().map(|r| model.absorb(r, &cleaning)).collect();
         let spikes: Vec<usize> = (200..400).filter(|i| i % 50 == 25).map(|i| i - 200).collect();
         let dropped: Vec<usize> = kept.iter().enumerate().filter(|(_, k)| !**k).map(|(i, _)| i).collect();
@@ -331,10 +465,10 @@ mod tests {
     #[test]
     fn a_transferred_model_follows_its_own_rows_with_the_source_as_prior() {
         let cleaning = Cleaning { method: Method::None, ..Cleaning::default() };
-        let source = Model::fit("src", "edge", &stream(500), &cleaning, LINE).unwrap();
+        let source = Model::fit("src", "edge", &stream(500), &cleaning, LINE, None).unwrap();
         // The new function: same slope, 30 ms slower throughout, few rows.
         let own: Vec<_> = (0..12).map(|i| row(i, i * 90 + 1, 50.0 + 0.3 * (i * 90 + 1) as f64)).collect();
-        let model = Model::transfer(&source, "new", &own, &cleaning, 10.0).unwrap();
+        let model = Model::transfer(&source, "new", &own, &cleaning, 10.0, None).unwrap();
         let predict = |m: &Model, x: f64| m.record.line.intercept + m.record.line.slope * x;
         for x in [1.0, 500.0, 1000.0] {
             let truth = 50.0 + 0.3 * x;
@@ -354,7 +488,7 @@ mod tests {
             model.absorb(r, cleaning);
             if refit_all || model.needs_recleaning() {
                 let prior = model.state.prior.clone();
-                model = Model::fit("new", "edge", history, cleaning, LINE).unwrap().with_prior(prior);
+                model = Model::fit("new", "edge", history, cleaning, LINE, None).unwrap().with_prior(prior);
             }
         }
         model
@@ -370,7 +504,7 @@ mod tests {
         let shape = |x: f64| 20.0 + 0.3 * x;
         let wobble = |i: u64| ((i * 7919) % 41) as f64 / 20.0 - 1.0;
         let source_rows: Vec<_> = (0..500).map(|i| row(i, (i * 37) % 1000 + 1, shape(((i * 37) % 1000 + 1) as f64) + wobble(i))).collect();
-        let source = Model::fit("src", "edge", &source_rows, &cleaning, LINE).unwrap();
+        let source = Model::fit("src", "edge", &source_rows, &cleaning, LINE, None).unwrap();
         let truth = |x: f64| 1.5 * shape(x);
         let noisy = |i: u64| {
             let size = (i * 53) % 200 + 1;
@@ -380,9 +514,9 @@ mod tests {
         let further: Vec<_> = (12..62).map(noisy).collect();
         for refit_all in [false, true] {
             let mut history = transfer_rows.clone();
-            let model = Model::transfer(&source, "new", &transfer_rows, &cleaning, 50.0).unwrap();
+            let model = Model::transfer(&source, "new", &transfer_rows, &cleaning, 50.0, None).unwrap();
             let model = learn(model, &mut history, &further, refit_all, &cleaning);
-            let own = Model::fit("new", "edge", &history, &cleaning, LINE).unwrap();
+            let own = Model::fit("new", "edge", &history, &cleaning, LINE, None).unwrap();
             assert_eq!(model.state.prior.as_ref().map(|p| p.source.as_str()), Some("src"), "refit_all {refit_all}");
             assert_eq!(model.record.samples, 62, "the prior is not counted as own rows");
             let error = |m: &Model, x: f64| (m.record.line.predict(x as u64) - truth(x)).abs();
@@ -401,13 +535,13 @@ mod tests {
     fn recleaning_happens_on_a_doubling_schedule() {
         let cleaning = Cleaning { method: Method::None, ..Cleaning::default() };
         let rows = stream(400);
-        let mut model = Model::fit("f", "edge", &rows[..100], &cleaning, LINE).unwrap();
+        let mut model = Model::fit("f", "edge", &rows[..100], &cleaning, LINE, None).unwrap();
         let mut due = Vec::new();
         for (i, r) in rows.iter().enumerate().skip(100) {
             model.absorb(r, &cleaning);
             if model.needs_recleaning() {
                 due.push(i + 1);
-                model = Model::fit("f", "edge", &rows[..=i], &cleaning, LINE).unwrap();
+                model = Model::fit("f", "edge", &rows[..=i], &cleaning, LINE, None).unwrap();
             }
         }
         assert_eq!(due, vec![200, 400]);
@@ -416,7 +550,7 @@ mod tests {
     #[test]
     fn a_stored_model_resumes_where_it_left_off() {
         let cleaning = Cleaning::default();
-        let model = Model::fit("f", "edge", &stream(300), &cleaning, LINE).unwrap();
+        let model = Model::fit("f", "edge", &stream(300), &cleaning, LINE, None).unwrap();
         let restored = Model::from_record(model.to_record()).unwrap();
         assert_eq!(restored.state, model.state);
         assert_eq!(restored.record.line, model.record.line);
@@ -427,7 +561,7 @@ mod tests {
         let mut rows = stream(10);
         rows[0].cold = true;
         rows[1].success = false;
-        let model = Model::fit("f", "edge", &rows, &Cleaning { method: Method::None, ..Cleaning::default() }, LINE).unwrap();
+        let model = Model::fit("f", "edge", &rows, &Cleaning { method: Method::None, ..Cleaning::default() }, LINE, None).unwrap();
         assert_eq!(model.record.samples, 8);
     }
 }

@@ -56,6 +56,19 @@ impl Sums {
         }
     }
 
+    /// These rows counted `weight` times each, their durations `scale`
+    /// times as long: a transfer source's rows as a prior.
+    pub fn scaled(&self, weight: f64, scale: f64) -> Sums {
+        Sums {
+            n: self.n * weight,
+            x: self.x * weight,
+            y: self.y * weight * scale,
+            xx: self.xx * weight,
+            xy: self.xy * weight * scale,
+            yy: self.yy * weight * scale * scale,
+        }
+    }
+
     pub fn add(&mut self, x: f64, y: f64) {
         self.n += 1.0;
         self.x += x;
@@ -88,17 +101,18 @@ pub fn ols(s: &Sums) -> Option<Fit> {
     Some(Fit { line: Line::linear(intercept, slope), r2 })
 }
 
-/// The standard deviation of the rows summarised by `s` about `line` (in
-/// the line's own regressor), from the sums alone: O(1), so every model
-/// can show how far its calls scatter. With n − 2 degrees of freedom;
-/// `None` with fewer than three rows.
-pub fn residual_sd(s: &Sums, line: &Line) -> Option<f64> {
-    if s.n < 3.0 {
-        return None;
+/// The standard deviation of rows about lines `(intercept, slope)` (in
+/// each line's own regressor), each line's rows summarised by its sums,
+/// pooled: from the sums alone, O(1), so every model can show how far its
+/// calls scatter. With n − 2 degrees of freedom per line; `None` with
+/// fewer than one more row than that.
+pub fn residual_sd(lines: &[(Sums, (f64, f64))]) -> Option<f64> {
+    let (mut sse, mut freedom) = (0.0, 0.0);
+    for (s, (a, b)) in lines {
+        sse += (s.yy - 2.0 * a * s.y - 2.0 * b * s.xy + s.n * a * a + 2.0 * a * b * s.x + b * b * s.xx).max(0.0);
+        freedom += s.n - 2.0;
     }
-    let (a, b) = (line.intercept, line.slope);
-    let sse = s.yy - 2.0 * a * s.y - 2.0 * b * s.xy + s.n * a * a + 2.0 * a * b * s.x + b * b * s.xx;
-    Some((sse.max(0.0) / (s.n - 2.0)).sqrt())
+    (freedom >= 1.0).then(|| (sse / freedom).sqrt())
 }
 
 /// Fits rows `(input_size, duration_ms)` with `linfa-linear`'s OLS. Falls
@@ -150,10 +164,13 @@ mod tests {
         let sums = Sums::of(rows.iter().copied());
         let line = ols(&sums).unwrap().line;
         let direct = rows.iter().map(|&(x, y)| (y - line.intercept - line.slope * x).powi(2)).sum::<f64>() / (rows.len() - 2) as f64;
-        let sd = residual_sd(&sums, &line).unwrap();
+        let sd = residual_sd(&[(sums, (line.intercept, line.slope))]).unwrap();
         assert!((sd - direct.sqrt()).abs() < 1e-6, "{sd} vs {}", direct.sqrt());
         assert!((sd - 2.5f64.sqrt()).abs() < 0.01, "the noise is ±2 and ±1: mean square 2.5");
-        assert_eq!(residual_sd(&Sums::of([(1.0, 1.0), (2.0, 2.0)]), &line), None);
+        let two = Sums::of([(1.0, 1.0), (2.0, 2.0)]);
+        assert_eq!(residual_sd(&[(two, (0.0, 1.0))]), None);
+        let pooled = residual_sd(&[(sums, (line.intercept, line.slope)), (two, (0.0, 1.0))]).unwrap();
+        assert!((pooled - sd).abs() < 1e-9, "a line through its two rows adds no scatter and no freedom: {pooled} vs {sd}");
     }
 
     #[test]

@@ -143,6 +143,15 @@ pub trait Platform: Send + Sync + std::fmt::Debug {
         f64::INFINITY
     }
 
+    /// The CPU time one call can use in a quota period before the quota
+    /// holds it back for the rest of the period, where a quota of under
+    /// one core applies to each call: the learner fits the calls that used
+    /// more on a line of their own (`learning::quota`). `None` where the
+    /// platform sets no such quota or cannot say.
+    fn quota_burst_ms(&self) -> Option<f64> {
+        None
+    }
+
     /// The part of a call's duration spent on the way there and back,
     /// which no other call waits behind: the queue-aware policies leave it
     /// out of the work in flight. 0 where the platform cannot know it.

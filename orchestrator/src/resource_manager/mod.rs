@@ -160,7 +160,8 @@ impl Orchestrator {
         }
         let names = WorkerNames::new(workers.iter().map(|w| w.name.clone()).collect());
         let models = ModelCache::new(names.clone());
-        let learner = Learner::start(config.learning.clone(), store.clone(), models.clone(), names.clone(), store.models().await?);
+        let bursts = workers.iter().map(|w| w.platform.quota_burst_ms()).collect();
+        let learner = Learner::start(config.learning.clone(), store.clone(), models.clone(), names.clone(), bursts, store.models().await?);
         let orchestrator = Orchestrator {
             inner: Arc::new(Inner {
                 metrics: Metrics::new(workers.len()),

@@ -68,6 +68,7 @@ pub struct LocalPlatform {
     parallelism: f64,
     /// The worker as a whole has a CPU quota (`cpu`).
     quota: bool,
+    burst_ms: Option<f64>,
     background: Vec<JoinHandle<()>>,
 }
 
@@ -113,6 +114,7 @@ impl LocalPlatform {
             tokio::spawn(sample_utilisation(shared.clone(), config.clone(), cores, utilisation.clone())),
             tokio::spawn(reap_idle(pools.clone(), Duration::from_secs(config.idle_timeout_s))),
         ];
+        let burst_ms = burst_ms(&config, shared.group.is_some());
         Ok(LocalPlatform {
             shared,
             link: Link::new(config.network.link(), seed),
@@ -124,6 +126,7 @@ impl LocalPlatform {
             max_instances: config.max_instances,
             parallelism: parallelism(&config, cores),
             quota: config.cpu.is_some(),
+            burst_ms,
             background,
         })
     }
@@ -223,6 +226,13 @@ fn cores(config: &LocalConfig, pinned: bool) -> f64 {
 /// what one call may use (an instance's quota, and never more than one core
 /// for a single-threaded handler), at most one per instance. Half a core
 /// thus serves one call at a time; two cores with 0.5-core instances, four.
+/// What one call may use of a quota period: the smaller of the worker's
+/// and the instance's quota, when under one core and enforced (a cgroup).
+fn burst_ms(config: &LocalConfig, enforced: bool) -> Option<f64> {
+    let share = config.cpu.into_iter().chain(config.instance_cpu).fold(f64::INFINITY, f64::min);
+    (enforced && share < 1.0).then_some(share * config.cpu_period_ms as f64)
+}
+
 fn parallelism(config: &LocalConfig, cores: f64) -> f64 {
     let per_call = config.instance_cpu.unwrap_or(1.0).min(cores).min(1.0);
     (cores / per_call).min(config.max_instances as f64).max(1.0)
@@ -313,6 +323,10 @@ impl Platform for LocalPlatform {
 
     fn parallelism(&self) -> f64 {
         self.parallelism
+    }
+
+    fn quota_burst_ms(&self) -> Option<f64> {
+        self.burst_ms
     }
 
     fn transit_ms(&self) -> f64 {
