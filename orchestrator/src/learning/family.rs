@@ -56,10 +56,13 @@ pub enum ModelChoice {
     Fixed(Family),
 }
 
-/// The chosen family and its held-out MAPE (%), if it could be measured.
+/// The chosen family, whether the calls a CPU quota held back get a line
+/// of their own (`quota`), and the held-out MAPE (%), if it could be
+/// measured.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Chosen {
     pub family: Family,
+    pub two_lines: bool,
     pub validation_mape: Option<f64>,
 }
 
@@ -82,28 +85,35 @@ impl Score {
     }
 }
 
-/// Chooses for `rows`, whose `x` is the input size. Each family is scored
-/// as the model uses it: two lines where the rows held back by a CPU quota
-/// are enough for their own (`quota`), one otherwise.
+/// Chooses for `rows`, whose `x` is the input size. Where some rows were
+/// held back by a CPU quota, each family is also scored with those rows
+/// on a line of their own (`quota`), and two lines must win as another
+/// family must: against one line they are a richer model, and they lose
+/// where the held-back calls are not the larger sizes (a function whose
+/// calls straddle the quota's burst at one size).
 pub fn choose(rows: &[Point], cleaning: &Cleaning, choice: ModelChoice) -> Chosen {
-    let chosen = |family, score: Option<&Score>| Chosen { family, validation_mape: score.map(|s| s.pooled) };
-    match choice {
-        ModelChoice::Fixed(family) => chosen(family, held_out(rows, family, cleaning).as_ref()),
-        ModelChoice::Auto => {
-            let line = held_out(rows, Family::Linear, cleaning);
-            let Some(bar) = &line else { return chosen(Family::Linear, None) };
-            let rivals = Family::ALL.into_iter().filter(|&f| f != Family::Linear);
-            let winners = rivals.filter_map(|f| Some((f, held_out(rows, f, cleaning)?))).filter(|(_, s)| s.beats(bar));
-            match winners.min_by(|a, b| a.1.pooled.total_cmp(&b.1.pooled)) {
-                Some((family, score)) => chosen(family, Some(&score)),
-                None => chosen(Family::Linear, line.as_ref()),
-            }
-        }
+    let chosen = |(family, two_lines): Shape, score: Option<&Score>| Chosen { family, two_lines, validation_mape: score.map(|s| s.pooled) };
+    let families = match choice {
+        ModelChoice::Fixed(family) => vec![family],
+        ModelChoice::Auto => Family::ALL.to_vec(),
+    };
+    let default = (families.iter().copied().find(|&f| f == Family::Linear).unwrap_or(families[0]), false);
+    let line = held_out(rows, default, cleaning);
+    let Some(bar) = &line else { return chosen(default, None) };
+    let held = rows.iter().any(|p| p.held);
+    let shapes = families.into_iter().flat_map(|f| [(f, false)].into_iter().chain(held.then_some((f, true))));
+    let winners = shapes.filter(|&s| s != default).filter_map(|s| Some((s, held_out(rows, s, cleaning)?))).filter(|(_, s)| s.beats(bar));
+    match winners.min_by(|a, b| a.1.pooled.total_cmp(&b.1.pooled)) {
+        Some((shape, score)) => chosen(shape, Some(&score)),
+        None => chosen(default, line.as_ref()),
     }
 }
 
-/// `family`'s held-out errors on `rows`; `None` with too few rows.
-fn held_out(rows: &[Point], family: Family, cleaning: &Cleaning) -> Option<Score> {
+/// A family, and whether the held-back rows have their own line.
+type Shape = (Family, bool);
+
+/// A shape's held-out errors on `rows`; `None` with too few rows.
+fn held_out(rows: &[Point], (family, two_lines): Shape, cleaning: &Cleaning) -> Option<Score> {
     if rows.len() < FOLDS * MIN_PER_FOLD {
         return None;
     }
@@ -112,7 +122,7 @@ fn held_out(rows: &[Point], family: Family, cleaning: &Cleaning) -> Option<Score
     let (mut pooled, mut scored) = (0.0, 0usize);
     for (fold, error) in folds.iter_mut().enumerate() {
         let train = points.iter().enumerate().filter(|(i, _)| i % FOLDS != fold).map(|(_, p)| *p);
-        let (sum, count) = errors(train.collect(), points.iter().skip(fold).step_by(FOLDS), cleaning)?;
+        let (sum, count) = errors(train.collect(), points.iter().skip(fold).step_by(FOLDS), two_lines, cleaning)?;
         *error = sum / count.max(1) as f64;
         (pooled, scored) = (pooled + sum, scored + count);
     }
@@ -120,18 +130,18 @@ fn held_out(rows: &[Point], family: Family, cleaning: &Cleaning) -> Option<Score
     by_size.sort_by(|a, b| a.0.total_cmp(&b.0));
     let cut = by_size.len() - ((by_size.len() as f64 * FORWARD_SHARE).ceil() as usize).max(1);
     let (smaller, largest) = by_size.split_at(cut);
-    let (sum, count) = errors(smaller.iter().map(|r| r.1).collect(), largest.iter().map(|r| &r.1), cleaning)?;
+    let (sum, count) = errors(smaller.iter().map(|r| r.1).collect(), largest.iter().map(|r| &r.1), two_lines, cleaning)?;
     let forward = 100.0 * sum / count.max(1) as f64;
     (scored > 0).then(|| Score { pooled: 100.0 * pooled / scored as f64, folds: folds.map(|e| 100.0 * e), forward })
 }
 
-/// Fits `train` (after cleaning, on each side of a quota's bend) and
-/// returns the summed absolute relative errors of its predictions for
-/// `test`'s positive durations, and their number; `None` when `train`
-/// cannot be fitted. A test row's side is not used: a prediction is made
-/// before the call, so it cannot know it.
-fn errors<'a>(train: Vec<Point>, test: impl Iterator<Item = &'a Point>, cleaning: &Cleaning) -> Option<(f64, usize)> {
-    let (free, held) = quota::split(&train, cleaning);
+/// Fits `train` (after cleaning, on each side of a quota's bend with
+/// `two_lines`) and returns the summed absolute relative errors of its
+/// predictions for `test`'s positive durations, and their number; `None`
+/// when `train` cannot be fitted. A test row's side is not used: a
+/// prediction is made before the call, so it cannot know it.
+fn errors<'a>(train: Vec<Point>, test: impl Iterator<Item = &'a Point>, two_lines: bool, cleaning: &Cleaning) -> Option<(f64, usize)> {
+    let (free, held) = quota::split(&train, two_lines, cleaning);
     let mut line = ols(&Sums::of(free.kept))?.line;
     line.held_back = held.and_then(|h| ols(&Sums::of(h.kept))).map(|h| HeldBack::from(h.line));
     let scored = test.filter(|p| p.y > 0.0).map(|p| (line.at(p.x).max(0.0) - p.y).abs() / p.y);
@@ -187,7 +197,10 @@ mod tests {
         let fixed = choose(&quadratic, &cleaning, ModelChoice::Fixed(Family::Linear));
         assert_eq!(fixed.family, Family::Linear);
         assert!(fixed.validation_mape.unwrap() > choose(&quadratic, &cleaning, ModelChoice::Auto).validation_mape.unwrap());
-        assert_eq!(choose(&quadratic[..6], &cleaning, ModelChoice::Auto), Chosen { family: Family::Linear, validation_mape: None });
+        assert_eq!(
+            choose(&quadratic[..6], &cleaning, ModelChoice::Auto),
+            Chosen { family: Family::Linear, two_lines: false, validation_mape: None }
+        );
         assert_eq!(choose(&quadratic[..6], &cleaning, ModelChoice::Fixed(Family::Sqrt)).family, Family::Sqrt);
     }
 
@@ -243,10 +256,33 @@ mod tests {
     ];
 
     #[test]
+    fn two_lines_win_at_a_quotas_bend_and_lose_where_its_calls_straddle_it() {
+        let cleaning = Cleaning::default();
+        // Half a core, a 5 ms burst: 0.025 ms of CPU per element, so from
+        // size 200 on a call is held back and each ms of CPU takes two.
+        let bend: Vec<Point> = (0..60)
+            .map(|i| {
+                let (n, cpu) = (1.0 + i as f64 * 17.0, 0.025 * (1.0 + i as f64 * 17.0));
+                let y = 4.4 + ((i * 7) % 5) as f64 * 0.05 + if cpu <= 5.0 { cpu } else { 2.0 * cpu - 5.0 };
+                Point { x: n, y, held: cpu > 5.0 }
+            })
+            .collect();
+        let chosen = choose(&bend, &cleaning, ModelChoice::Auto);
+        assert_eq!((chosen.family, chosen.two_lines), (Family::Linear, true), "{chosen:?}");
+        // A 5 ms burst in 100 ms periods, and work of about 5 ms at every
+        // size: one call in three is held back a whole period.
+        let straddle: Vec<Point> = (0..60)
+            .map(|i| (1.0 + i as f64 * 17.0, i % 3 == 0))
+            .map(|(n, held)| Point { x: n, y: 6.0 + if held { 95.0 } else { 0.0 }, held })
+            .collect();
+        assert!(!choose(&straddle, &cleaning, ModelChoice::Fixed(Family::Linear)).two_lines);
+    }
+
+    #[test]
     fn a_curve_that_wins_only_on_average_keeps_the_line() {
         let cleaning = Cleaning::default();
         let bent = free(BENT_BY_A_SLOW_SPELL);
-        let score = |f| held_out(&bent, f, &cleaning).unwrap();
+        let score = |f| held_out(&bent, (f, false), &cleaning).unwrap();
         let (line, quadratic) = (score(Family::Linear), score(Family::Quadratic));
         assert!(quadratic.pooled <= line.pooled * MARGIN, "the quadratic wins on average: {quadratic:?} against {line:?}");
         assert!(quadratic.folds.iter().zip(&line.folds).any(|(q, l)| q >= l), "but not on every fold");
@@ -260,7 +296,7 @@ mod tests {
         // does not.
         let cleaning = Cleaning { method: Method::None, ..Cleaning::default() };
         let rows = rows(|n| 2.0 + 0.02 * n + 8.0 * (1.0 - (-n / 50.0).exp()));
-        let score = |f| held_out(&rows, f, &cleaning).unwrap();
+        let score = |f| held_out(&rows, (f, false), &cleaning).unwrap();
         let (line, sqrt) = (score(Family::Linear), score(Family::Sqrt));
         assert!(sqrt.pooled <= line.pooled * MARGIN, "√n wins on average: {sqrt:?} against {line:?}");
         assert!(sqrt.folds.iter().zip(&line.folds).all(|(s, l)| s < l), "and on every fold: {sqrt:?} against {line:?}");

@@ -112,9 +112,9 @@ impl Model {
         let rows: Vec<&Execution> = rows.iter().filter(|r| r.learnable()).collect();
         let sized: Vec<Point> =
             rows.iter().map(|r| Point { x: r.input_size as f64, y: r.duration_ms, held: quota::held(r, burst_ms) }).collect();
-        let Chosen { family, validation_mape } = family::choose(&sized, cleaning, choice);
+        let Chosen { family, two_lines, validation_mape } = family::choose(&sized, cleaning, choice);
         let points: Vec<Point> = sized.iter().map(|p| Point { x: family.x(p.x), ..*p }).collect();
-        let (free, held) = quota::split(&points, cleaning);
+        let (free, held) = quota::split(&points, two_lines, cleaning);
         let fitted = fit(&free.kept)?;
         let held = held.map(|h| Side { sums: Sums::of(h.kept), bounds: h.bounds });
         let window = rows.iter().map(|r| r.started_at_ms);
