@@ -42,10 +42,15 @@ fn growing_spec() -> FunctionSpec {
     FunctionSpec { example_inputs: vec![json!([1])], ..FunctionSpec::new("growing", GROWING) }
 }
 
-async fn trained_server(workers: Vec<WorkerConfig>, minimal_sizes: Vec<u64>) -> TestServer {
+async fn trained_server(workers: Vec<WorkerConfig>) -> TestServer {
     let dir = tempfile::tempdir().unwrap();
     let mut config = config(dir.path(), workers);
-    config.training = TrainingConfig { minimal_sizes, full_invocations: 10, full_max_size: 1000, ..TrainingConfig::default() };
+    config.training = TrainingConfig {
+        minimal_sizes: vec![1, 250, 500, 750, 1000],
+        full_invocations: 10,
+        full_max_size: 1000,
+        ..TrainingConfig::default()
+    };
     let server = TestServer::start_with(config, dir).await;
     let created = server.create_spec(growing_spec()).await;
     assert_eq!(created.state, State::Ready, "{created:?}");
@@ -58,7 +63,7 @@ fn event(size: usize) -> String {
 
 #[tokio::test]
 async fn after_training_small_inputs_run_on_the_edge_and_large_ones_in_the_cloud() {
-    let server = trained_server(continuum(), vec![1, 250, 500, 750, 1000]).await;
+    let server = trained_server(continuum()).await;
     let function = server.api.function("growing").await.unwrap();
     let training = function.training.as_ref().unwrap();
     assert_eq!(training.path, TrainingPath::Full);
@@ -111,29 +116,9 @@ async fn after_training_small_inputs_run_on_the_edge_and_large_ones_in_the_cloud
 }
 
 #[tokio::test]
-async fn the_calls_a_quota_held_back_are_learned_on_a_line_of_their_own() {
-    // Half a core in 10 ms periods: a call may use 5 ms of CPU before the
-    // quota holds it back. `growing` uses 0.1 ms per element, so the calls up
-    // to size 40 run free, and those from size 100 on are held back.
-    let edge = LocalConfig { cpu: Some(0.5), cpu_period_ms: 10, ..LocalConfig::default() };
-    let workers = vec![
-        WorkerConfig { name: "edge".into(), tier: Tier::Edge, platform: PlatformConfig::Local(edge) },
-        WorkerConfig { name: "cloud".into(), tier: Tier::Cloud, platform: PlatformConfig::Local(LocalConfig::default()) },
-    ];
-    // Nine sizes under the burst, so that every fold of the held-out check
-    // that chooses two lines over one has at least five of them to fit.
-    let server = trained_server(workers, vec![1, 5, 10, 15, 20, 25, 30, 35, 40]).await;
-    let function = server.api.function("growing").await.unwrap();
-    let edge = &function.models["edge"].line;
-    let held = edge.held_back.unwrap_or_else(|| panic!("the edge's held-back calls have their own line: {function:?}"));
-    assert!(held.slope > 1.5 * edge.slope, "and it is the steeper, at the quota's pace: {edge:?}");
-    assert_eq!(function.models["cloud"].line.held_back, None, "no quota in the cloud: {function:?}");
-}
-
-#[tokio::test]
 async fn a_model_survives_a_restart_and_keeps_learning() {
     let fast = vec![local_worker("edge", Tier::Edge, None, 0.0), local_worker("cloud", Tier::Cloud, None, 5.0)];
-    let mut server = trained_server(fast.clone(), vec![1, 250, 500, 750, 1000]).await;
+    let mut server = trained_server(fast.clone()).await;
     let before = server.api.function("growing").await.unwrap();
     server.shutdown().await;
 

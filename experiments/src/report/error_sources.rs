@@ -55,7 +55,7 @@ pub fn table(run: &RunDir, out: &mut String) -> anyhow::Result<()> {
          the median of its function's calls at the same size: the error no model of input size can remove (the calls' \
          inputs differ, and so does what ran beside them). The rest of the warm error is the model's (its training rows, \
          family, the machine's load then and now). Cold calls are counted apart, and so are the *first calls*: one per \
-         function and worker opens each pass, after minutes in which the function was not called.\n"
+         function and worker opens the function's turn in each pass, after other functions' calls.\n"
     );
     let _ = writeln!(
         out,

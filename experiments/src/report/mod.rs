@@ -54,9 +54,10 @@ fn accuracy_table(run: &RunDir, out: &mut String) -> PolarsResult<()> {
         "Each row: invocations pinned to the worker's tier, prediction from the response header against the measured duration; \
          warm calls only ({cold} cold calls are in `accuracy.csv`, marked, and left out here). `seen` sizes are ones the worker's \
          model was trained on, `unseen` ones beyond every trained size (from the training report). With incremental learning on, \
-         the unseen sizes are fresh ones, never called before. The calls run one at a time, the workers taking turns, as in \
-         training; `first-call` is the call that opens each pass for each function and worker, at the smallest seen size, after \
-         minutes in which the function was not called, and is kept apart from the seen sizes.\n"
+         the unseen sizes are fresh ones, never called before. The calls run one at a time, the workers taking turns and \
+         the functions one after another, as in training; `first-call` is the call that opens each function's turn on each \
+         worker, at the smallest seen size, after other functions' calls (or minutes without any), and is kept apart from the \
+         seen sizes.\n"
     );
     let _ = writeln!(out, "| worker | sizes | incremental | MAPE | median abs error (ms) | R² | n |\n|---|---|---|---|---|---|---|");
     for i in 0..df.height() {

@@ -371,3 +371,19 @@ impl Platform for LocalPlatform {
         serde_json::json!({ "limits": self.cgroup_mode, "sandbox": self.sandbox_mode, "cpus": self.cpus_mode, "warm_instances": warm })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_call_may_use_its_share_of_one_period_before_the_quota_holds_it_back() {
+        let half = LocalConfig { cpu: Some(0.5), cpu_period_ms: 10, ..LocalConfig::default() };
+        assert_eq!(burst_ms(&half, true), Some(5.0));
+        assert_eq!(burst_ms(&half, false), None, "no cgroup, no quota enforced");
+        let instances = LocalConfig { cpu: Some(0.2), instance_cpu: Some(0.05), cpu_period_ms: 100, ..LocalConfig::default() };
+        assert_eq!(burst_ms(&instances, true), Some(5.0), "the instance's quota is the smaller");
+        assert_eq!(burst_ms(&LocalConfig { cpu: Some(1.0), ..half }, true), None, "a whole core holds no single call back");
+        assert_eq!(burst_ms(&LocalConfig::default(), true), None);
+    }
+}
