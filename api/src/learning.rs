@@ -163,10 +163,11 @@ impl Family {
 ///
 /// On a worker whose CPU quota holds long calls back, the curve bends
 /// where a call's CPU time passes what one quota period grants: the calls
-/// beyond run at the quota's pace, not the core's. The model then fits
-/// those calls with a line of their own (`held_back`), in the same family,
-/// and predicts the larger of the two lines: the free line at the sizes
-/// below the bend, the held-back line beyond it.
+/// beyond run at the quota's pace, not the core's. Where held-out error
+/// says so, the model fits those calls with a line of their own
+/// (`held_back`), in the same family, and predicts the larger of the two
+/// lines: the free line at the sizes below the bend, the held-back line
+/// beyond it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Line {
     pub intercept: f64,

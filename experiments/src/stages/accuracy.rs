@@ -8,9 +8,9 @@
 //! turns, so a call on one worker follows a call on another. Run back to
 //! back on one worker instead, each call under a CPU quota started with
 //! what the one before left of the quota's period, which no training call
-//! did: in a quick run cut to these stages, `p00002` at size 1000 on the
-//! edge was held back 20-26 ms per call against 16-22 ms in training, and
-//! took 10-16% longer than predicted. Functions take their turn one after
+//! did: in a quick run cut to these stages, `p00002`'s edge calls at size
+//! 1000 took 57-61 ms, against 43-58 ms in training at sizes 900-1000, and
+//! 10-16% longer than predicted. Functions take their turn one after
 //! another, as in training, and each one's turn opens with a call per
 //! worker at the smallest seen size, kept apart as `first-call`: the first
 //! call of a function after other functions' calls used 2-4 times its
@@ -41,7 +41,7 @@ use crate::results::AccuracyRow;
 /// Per function and worker, the sizes its model was trained on.
 type Trained = BTreeMap<(String, String), Vec<u64>>;
 
-/// The kind of the calls that open a pass.
+/// The kind of the calls that open each function's turn in a pass.
 pub const FIRST_CALL: &str = "first-call";
 
 struct Planned {

@@ -161,6 +161,8 @@ impl Model {
     pub fn with_prior(mut self, prior: Option<Prior>) -> Model {
         let Some(prior) = prior else { return self };
         self.state.sums.merge(&prior.sums);
+        // Own rows too few to choose two lines take them from the source,
+        // unscreened until the first re-cleaning sets the side's bounds.
         if let Some(held) = &prior.held {
             self.state.held.get_or_insert(Side { sums: Sums::default(), bounds: Bounds::ALL }).sums.merge(held);
         }
@@ -181,8 +183,9 @@ impl Model {
     /// they are, thus move one number (the scale) before they move the line;
     /// as the function's own history grows it takes over.
     ///
-    /// The model takes the source's family: the prior's statistics are
-    /// taken over it, and a handful of own rows could not choose one.
+    /// The model takes the source's family, and its held-back line if it
+    /// has one: the prior's statistics are taken over them, and a handful
+    /// of own rows could not choose either.
     pub fn transfer(
         source: &Model,
         function: &str,
