@@ -20,8 +20,7 @@
 //! of them, as on a worker without a quota. Which side a row falls on
 //! depends on its measured CPU time, not on its size, so the bend is where
 //! the function's own work passes the burst, whatever the function. Two
-//! lines are a richer model than one, and are chosen as a family is
-//! (`family`): by held-out error. They lose where a function's calls at one
+//! lines are chosen by held-out error (`family::baseline`). They lose where a function's calls at one
 //! size fall on both sides (work that straddles the burst, some calls held
 //! back a whole period and some not): the held-back line is then not the
 //! larger sizes' line but a mixture, above the free one everywhere. In the
@@ -52,6 +51,13 @@ pub fn held(row: &Execution, burst_ms: Option<f64>) -> bool {
     matches!((row.cpu_ms, burst_ms), (Some(cpu), Some(burst)) if cpu > burst)
 }
 
+/// Whether each side of the bend has [`MIN_SIDE_ROWS`] of `points`: too
+/// few on either, and two lines are one.
+pub fn splittable(points: &[Point]) -> bool {
+    let held = points.iter().filter(|p| p.held).count();
+    held >= MIN_SIDE_ROWS && points.len() - held >= MIN_SIDE_ROWS
+}
+
 /// One side's rows after cleaning, and the bounds that cleaned them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cleaned {
@@ -62,8 +68,7 @@ pub struct Cleaned {
 /// Cleans `points` as one set, or, with `two_lines` and when each side has
 /// [`MIN_SIDE_ROWS`], each side apart: `(free or all, held back)`.
 pub fn split(points: &[Point], two_lines: bool, cleaning: &Cleaning) -> (Cleaned, Option<Cleaned>) {
-    let held = points.iter().filter(|p| p.held).count();
-    let two = two_lines && held >= MIN_SIDE_ROWS && points.len() - held >= MIN_SIDE_ROWS;
+    let two = two_lines && splittable(points);
     let side = |take: &dyn Fn(&Point) -> bool| {
         let rows: Vec<(f64, f64)> = points.iter().filter(|p| take(p)).map(|p| (p.x, p.y)).collect();
         let (keep, bounds) = cleaning.apply(&rows);
