@@ -8,7 +8,7 @@
 //! sizes), each fold cleaned and fitted on the others, scored by the mean
 //! absolute percentage error of its predictions. The dissertation's line is
 //! the default hypothesis (on a worker whose quota held calls back, bent
-//! where the quota bends it, if that scores better: [`baseline`]), and
+//! where the quota bends it, if that scores better: `baseline`), and
 //! another family replaces it only when it wins three ways (then the
 //! lowest held-out error wins):
 //!

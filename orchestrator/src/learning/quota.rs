@@ -20,14 +20,15 @@
 //! of them, as on a worker without a quota. Which side a row falls on
 //! depends on its measured CPU time, not on its size, so the bend is where
 //! the function's own work passes the burst, whatever the function. Two
-//! lines are chosen by held-out error (`family::baseline`). They lose where a function's calls at one
-//! size fall on both sides (work that straddles the burst, some calls held
-//! back a whole period and some not): the held-back line is then not the
-//! larger sizes' line but a mixture, above the free one everywhere. In the
-//! paper scenario (a 5 ms burst in 100 ms periods) `p02388`'s calls at size
-//! 1000 used 5.0-5.3 ms of CPU; fitted with two lines whenever each side
-//! had five rows, its edge model, re-cleaned while learning, predicted
-//! 50 ms for calls that took 6 (run `20261129T112417Z`).
+//! lines are chosen by held-out error (`family::baseline`). They lose
+//! where a function's calls at one size fall on both sides (work that
+//! straddles the burst, some calls held back a whole period and some not):
+//! the held-back line is then not the larger sizes' line but a mixture,
+//! above the free one everywhere. In the paper scenario (a 5 ms burst in
+//! 100 ms periods) `p02388`'s calls at size 1000 used 5.0-5.3 ms of CPU;
+//! fitted with two lines whenever each side had five rows, its edge model,
+//! re-cleaned while learning, predicted 50 ms for calls that took 6 (run
+//! `20261129T112417Z`).
 
 use super::cleaning::{Bounds, Cleaning};
 use crate::store::Execution;
