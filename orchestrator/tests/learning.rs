@@ -75,12 +75,12 @@ async fn after_training_small_inputs_run_on_the_edge_and_large_ones_in_the_cloud
         assert!(model.validation_mape.is_some_and(f64::is_finite), "{worker}: the family's held-out error is shown: {model:?}");
         assert!(model.residual_sd_ms.is_some_and(|sd| sd > 0.0), "{worker}: and how far its rows scatter: {model:?}");
     }
-    // The crossover is the predictions': placed by them alone (`predicted`),
-    // as the default policy places calls only while each worker's recent
-    // calls took as long as predicted. On a machine busy with other work
-    // the edge's calls take longer, and `least-expected-completion`
-    // rightly sends the small calls to the cloud (9 runs in 25 beside a
-    // process spinning on a core).
+    // The crossover is the predictions', so the calls are placed by them
+    // alone (`predicted`). The default policy also weighs how much longer
+    // than predicted each worker's recent calls took: on a machine busy
+    // with other work the edge's calls take longer, and
+    // `least-expected-completion` rightly sent the small calls to the
+    // cloud (9 runs in 25 beside a process spinning on a core).
     for (size, expected) in [(5, "edge"), (10, "edge"), (1000, "cloud"), (1200, "cloud")] {
         // Training, and each call before this one, kept the edge's tenth of
         // a CPU busy: until its utilisation falls below the guard, the
