@@ -10,6 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use hetfaas::affinity::CpuSet;
 use hetfaas_api::PolicyKind;
 
 use crate::scenario::Router;
@@ -425,12 +426,15 @@ pub fn environment(scenario_hash: &str, seed: u64, workers: &serde_json::Value) 
         "hetfaas_version": env!("CARGO_PKG_VERSION"),
         "scenario_hash": scenario_hash,
         "seed": seed,
-        "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        // Those the process started with: its threads may since have been
+        // confined to fewer (`harness_cpus`).
+        "cpus": CpuSet::at_start().map(|set| set.cpus().len()).unwrap_or(1),
         "cpu_model": cpu_model,
         "kernel": kernel,
         "python": python,
         "workers": workers,
-        "note": "load generator and orchestrator share this machine's CPUs",
+        "harness_cpus": CpuSet::current().map(|set| set.cpus()).ok(),
+        "note": "the load generator, the steadiness probe and an in-process orchestrator ran on harness_cpus; each worker's own CPUs are under workers",
     })
 }
 

@@ -57,6 +57,12 @@ pub struct Config {
     pub training: TrainingConfig,
     #[serde(default = "default_workers")]
     pub workers: Vec<WorkerConfig>,
+    /// The CPUs the server's own threads run on, once its workers have
+    /// started (empty: any). Keeps its routing, learning and, in the
+    /// research harness, the load generator off a local worker's CPUs; the
+    /// workers' processes keep their own (`cpus` in a worker's section).
+    #[serde(default)]
+    pub cpus: Vec<usize>,
 }
 
 /// The `[training]` section: the workflow run after a function is created.

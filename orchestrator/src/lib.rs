@@ -5,8 +5,9 @@
 //! layers where each module uses only those below it (ARCHITECTURE.md has
 //! the diagram; `tests/layers.rs` checks it):
 //!
-//! 1. [`function`], [`worker`], [`fault`]: a function's lifecycle and
-//!    event sizes; workers by position; panics and the failure test hook.
+//! 1. [`function`], [`worker`], [`fault`], [`affinity`]: a function's
+//!    lifecycle and event sizes; workers by position; panics and the
+//!    failure test hook; which CPUs a process runs on.
 //!    (The wire types come from `hetfaas-api`.)
 //! 2. [`store`] (`sqlite`; `scylla` with the feature), [`platform`]
 //!    (`local`, `node`, `noop`; `lambda`, `knative` with their features),
@@ -29,6 +30,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod affinity;
 pub mod api;
 pub mod config;
 pub mod fault;

@@ -8,6 +8,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::affinity::CpuSet;
 use crate::api::{self, AppState};
 use crate::config::Config;
 use crate::resource_manager::{Orchestrator, StartupError};
@@ -99,6 +100,7 @@ impl Server {
         let admin_token = config.effective_admin_token();
         protect(config.listen, admin_token.is_some(), config.insecure, "an admin token (admin_token or HETFAAS_ADMIN_TOKEN)")?;
         let orchestrator = Orchestrator::start(config).await?;
+        confine(&config.cpus);
         let state = AppState {
             orchestrator: orchestrator.clone(),
             admin_token: admin_token.map(Into::into),
@@ -124,6 +126,21 @@ impl Server {
     pub async fn shutdown(self) {
         self.listening.stop().await;
         self.orchestrator.shutdown().await;
+    }
+}
+
+/// Confines the server's threads to `cpus` (`cpus` in its config), after
+/// its workers started. CPUs it may not use leave it on any, loudly, as
+/// they leave a worker.
+fn confine(cpus: &[usize]) {
+    let set = match CpuSet::of(cpus) {
+        Ok(Some(set)) => set,
+        Ok(None) => return,
+        Err(why) => return tracing::warn!("{why}: the server runs on any CPU"),
+    };
+    match set.confine_process() {
+        Ok(()) => tracing::info!(?cpus, "the server's own threads are confined to these CPUs"),
+        Err(e) => tracing::warn!(?cpus, "cpus: cannot confine the server's threads ({e}): it runs on any CPU"),
     }
 }
 

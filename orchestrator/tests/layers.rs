@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 /// Bottom to top; a module may use those of lower layers only.
 const LAYERS: &[(usize, &[&str])] = &[
-    (1, &["function", "worker", "fault"]),
+    (1, &["function", "worker", "fault", "affinity"]),
     (2, &["store", "platform", "routing"]),
     (3, &["learning", "metrics"]),
     (4, &["config", "recorder"]),

@@ -71,13 +71,29 @@ async fn an_instances_own_quota_reports_how_long_it_held_each_call_back() {
     assert!(profile.throttled_ms.is_some_and(|t| t > profile.cpu_ms), "held back longer than it ran: {profile:?}");
 }
 
-#[tokio::test]
-async fn a_worker_with_cpus_of_its_own_runs_its_handlers_only_there_or_says_it_cannot() {
-    const WHERE: &str = "import os\ndef handler(event, context):\n    return sorted(os.sched_getaffinity(0))\n";
+/// A handler that answers with the CPUs it may run on.
+const WHERE: &str = "import os\ndef handler(event, context):\n    return sorted(os.sched_getaffinity(0))\n";
+
+/// The CPUs this test process may run on.
+fn our_cpus() -> Vec<usize> {
     // SAFETY: sched_getaffinity writes at most the size passed.
     let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
     assert_eq!(unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) }, 0);
-    let ours: Vec<usize> = (0..libc::CPU_SETSIZE as usize).filter(|&cpu| unsafe { libc::CPU_ISSET(cpu, &set) }).collect();
+    (0..libc::CPU_SETSIZE as usize).filter(|&cpu| unsafe { libc::CPU_ISSET(cpu, &set) }).collect()
+}
+
+/// A `Cpus_allowed_list` of `/proc/.../status` ("0-2,5") as CPUs.
+fn cpu_list(list: &str) -> Vec<usize> {
+    let range = |part: &str| match part.split_once('-') {
+        Some((a, b)) => (a.parse().unwrap()..=b.parse().unwrap()).collect(),
+        None => vec![part.parse().unwrap()],
+    };
+    list.trim().split(',').flat_map(range).collect()
+}
+
+#[tokio::test]
+async fn a_worker_with_cpus_of_its_own_runs_its_handlers_only_there_or_says_it_cannot() {
+    let ours = our_cpus();
     let last = *ours.last().unwrap();
     let pinned = |cpus: Vec<usize>| WorkerConfig {
         name: "edge".into(),
@@ -119,4 +135,43 @@ async fn a_handler_past_its_memory_limit_is_killed_and_the_next_call_works() {
     assert_eq!(killed.error().unwrap().error.code, "out_of_memory");
     let fine = server.invoke("hog", r#"{"mb": 8}"#, None).await;
     assert_eq!((fine.status.as_u16(), fine.json()), (200, json!(8)));
+}
+
+#[tokio::test]
+async fn a_server_confined_to_one_cpu_runs_every_thread_there_and_leaves_its_workers_theirs() {
+    let ours = our_cpus();
+    let (&first, &last) = (ours.first().unwrap(), ours.last().unwrap());
+    if first == last {
+        common::skipped("server cpus", "this process may run on one CPU only");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("hetfaas.toml");
+    let worker = |name: &str, cpus: &str| format!("[[workers]]\nname = \"{name}\"\ntier = \"{name}\"\nkind = \"local\"\ncpus = {cpus}\n");
+    let toml = format!(
+        "cpus = [{first}]\n[training]\nminimal_sizes = [1]\nfull_invocations = 2\n{}{}",
+        worker("edge", &format!("[{last}]")),
+        worker("cloud", "[]")
+    );
+    std::fs::write(&config, toml).unwrap();
+    let server = common::spawn_serve(env!("CARGO_BIN_EXE_hetfaas"), &config, &dir.path().join("data"), &[]).await;
+
+    let client = hetfaas_api::Client::new(&server.url);
+    client.create(&FunctionSpec::new("where", WHERE)).await.unwrap();
+    // (A hang guard, not a timing bet: training two calls takes under a second.)
+    client.wait_settled("where", std::time::Duration::from_secs(120)).await.unwrap();
+    let client = &client;
+    let on = |policy| async move { client.invoke("where", "{}", Some(policy)).await.unwrap().json() };
+    assert_eq!(on(PolicyKind::EdgeOnly).await, json!([last]), "the worker pinned elsewhere keeps its CPU");
+    assert_eq!(on(PolicyKind::CloudOnly).await, json!(ours), "the worker with none of its own keeps every CPU, not the server's one");
+
+    // Every thread, those the runtime started after the server confined
+    // itself included (the invocations above used its blocking pool).
+    let tasks: Vec<_> = std::fs::read_dir(format!("/proc/{}/task", server.child.id())).unwrap().map(|t| t.unwrap().path()).collect();
+    assert!(tasks.len() > 1, "a multi-threaded server: {tasks:?}");
+    for task in tasks {
+        let status = std::fs::read_to_string(task.join("status")).unwrap();
+        let allowed = status.lines().find_map(|l| l.strip_prefix("Cpus_allowed_list:")).unwrap();
+        assert_eq!(cpu_list(allowed), vec![first], "{}", task.display());
+    }
 }

@@ -120,19 +120,34 @@ pub fn tables(run: &RunDir, out: &mut String) -> anyhow::Result<()> {
         return Ok(());
     }
     let machine = Beside::policies(run)?;
-    table(&rows, &machine, out);
+    table(&rows, &machine, &sharing(run), out);
     steady_table(&rows, &machine, out);
     Ok(())
 }
 
+/// Which CPUs the load generator had: all the machine's, shared with the
+/// workers, or those the orchestrator's `cpus` confined it to (as
+/// `environment.json` recorded them).
+fn sharing(run: &RunDir) -> String {
+    let environment = run.read_json("environment.json").unwrap_or_default();
+    let harness: Option<Vec<usize>> = serde_json::from_value(environment["harness_cpus"].clone()).ok();
+    match (harness, environment["cpus"].as_u64()) {
+        (Some(cpus), Some(machine)) if (cpus.len() as u64) < machine => format!(
+            "the load generator, the orchestrator and the steadiness probe ran on CPU {cpus:?} only (`cpus` in the \
+             scenario's orchestrator section), beside any worker pinned there"
+        ),
+        _ => "the load generator shares the CPUs with the orchestrator and its workers".to_owned(),
+    }
+}
+
 /// Latency percentiles (with their spread across repetitions), mean, share
 /// per worker and errors, per load shape and policy.
-fn table(rows: &[PolicyRow], machine: &Beside, out: &mut String) {
+fn table(rows: &[PolicyRow], machine: &Beside, sharing: &str, out: &mut String) {
     let repetitions = rows.iter().map(|r| r.repetition).max().unwrap_or(0) + 1;
     let _ = writeln!(out, "## Routing policies under the same load\n");
     let _ = writeln!(
         out,
-        "Client-measured latency; the load generator shares the CPUs with the orchestrator and its workers. \
+        "Client-measured latency; {sharing}. \
          {repetitions} repetitions, the policies' order rotated each time; each percentile is over all of them, \
          in brackets the lowest and highest single repetition's (a bootstrap 95% interval when there is one). \
          `oracle` pins each request to the tier that was fastest for its function and size in an isolated \
@@ -218,4 +233,21 @@ fn steady_table(rows: &[PolicyRow], machine: &Beside, out: &mut String) {
         );
     }
     out.push('\n');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_says_where_the_load_generator_ran_as_the_run_recorded_it() {
+        let results = tempfile::tempdir().unwrap();
+        let run = RunDir::create(results.path(), "paper").unwrap();
+        run.write_json("environment.json", &serde_json::json!({ "cpus": 2, "harness_cpus": [0] })).unwrap();
+        assert!(sharing(&run).starts_with("the load generator, the orchestrator and the steadiness probe ran on CPU [0] only"));
+        for everywhere in [serde_json::json!({ "cpus": 2, "harness_cpus": [0, 1] }), serde_json::json!({ "cpus": 2 })] {
+            run.write_json("environment.json", &everywhere).unwrap();
+            assert_eq!(sharing(&run), "the load generator shares the CPUs with the orchestrator and its workers", "{everywhere}");
+        }
+    }
 }

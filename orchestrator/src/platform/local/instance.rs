@@ -17,9 +17,9 @@ use serde_json::value::RawValue;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
-use super::affinity::CpuSet;
 use super::cgroup::{self, Group};
 use super::sandbox::{Entry, Identity};
+use crate::affinity::CpuSet;
 use crate::platform::{CallProfile, FunctionError, FunctionErrorKind};
 
 /// Largest response frame accepted from a handler (Lambda's own limit is

@@ -6,7 +6,6 @@
 //! a seeded delay ([`network`]). Two of these with different settings give an
 //! "edge" (little CPU, near) and a "cloud" (more CPU, far).
 
-mod affinity;
 mod cgroup;
 mod config;
 mod instance;
@@ -24,13 +23,13 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use tokio::task::JoinHandle;
 
-use self::affinity::CpuSet;
 use self::cgroup::Group;
 pub use self::config::{LocalConfig, SandboxConfig};
 use self::instance::SpawnError;
 use self::network::Link;
 use self::pool::Pool;
 use self::sandbox::{Sandbox, WorkerDir};
+use crate::affinity::CpuSet;
 use crate::function::{FunctionSpec, validate_name};
 use crate::platform::{DeployError, InvokeOutcome, Platform, PlatformError, StartError, Utilisation};
 
@@ -102,7 +101,10 @@ impl LocalPlatform {
             sandbox,
             instance_cpu: config.instance_cpu,
             cpu_period: Duration::from_millis(config.cpu_period_ms),
-            cpus,
+            // Any CPU is every CPU the server started with, set in each
+            // child: a server that confines its own threads (`cpus` at its
+            // top level) does not confine a worker's processes with them.
+            cpus: cpus.or_else(|| CpuSet::at_start().ok()),
             cold_start_extra: Duration::from_millis(config.cold_start_extra_ms),
             init_timeout: Duration::from_secs(config.init_timeout_s),
             max_queued: config.max_queued,
