@@ -97,8 +97,9 @@ async fn a_rewrite_is_trained_by_transfer_and_predicts_as_well_as_full_training(
     let server = TestServer::start_with(config, dir).await;
     // The catalogue, each trained on its own data (cheap shapes resemble
     // each other by cost, and would otherwise transfer among themselves).
+    let mut catalogue = Vec::new();
     for (name, source) in FUNCTIONS {
-        trained(&server, name, source, false).await;
+        catalogue.push((name, trained(&server, name, source, false).await.features));
     }
     let full_cost = server.api.function("waits-linear").await.unwrap().training.unwrap().invocations;
 
@@ -107,7 +108,7 @@ async fn a_rewrite_is_trained_by_transfer_and_predicts_as_well_as_full_training(
     eprintln!("rewrite decision: {decision:?}");
     assert!(decision.distance.matched, "{rewrite:?}");
     assert_eq!(rewrite.path, TrainingPath::Transfer, "{rewrite:?}");
-    assert_eq!(rewrite.source.as_deref(), Some("waits-linear"), "{rewrite:?}");
+    assert_eq!(rewrite.source.as_deref(), Some("waits-linear"), "{rewrite:?}\nthe catalogue's features: {catalogue:?}");
     // Per worker: a warm-up, the 21 minimal sizes, then 10 own calls
     // instead of 30 (with the default 11 and 100, 20% of full training).
     assert_eq!((rewrite.invocations, full_cost), (2 * (1 + 21 + 10), 2 * (1 + 21 + 30)), "{rewrite:?}");

@@ -165,7 +165,7 @@ fn zscore_bounds(values: &[f64], keep: &[bool], threshold: f64) -> Bounds {
     Bounds { lo: mean - threshold * sd, hi: mean + threshold * sd }
 }
 
-fn iqr_bounds(values: &[f64], keep: &[bool], k: f64) -> Bounds {
+pub(super) fn iqr_bounds(values: &[f64], keep: &[bool], k: f64) -> Bounds {
     let mut v = kept(values, keep);
     if v.len() < 4 {
         return Bounds::ALL;

@@ -8,7 +8,8 @@
 //! (sizes 1, 100, …, 1000), not from the one call at that size: a single
 //! call on a shared machine is noisy, a dozen calls along the curve much
 //! less so, and a quadratic follows constant, linear, n log n and quadratic
-//! shapes alike. CPU time per call is read the same way at size 1000, from
+//! shapes alike. A call far off the first fit is left out of a second, so
+//! one slow call does not bend the curve. CPU time per call is read the same way at size 1000, from
 //! every worker's calls (CPU time does not depend on where it ran).
 //!
 //! A platform that measures no profile (Lambda or Knative running an image
@@ -26,6 +27,7 @@ use ndarray::{Array1, Array2};
 
 use hetfaas_api::FeatureBasis;
 
+use super::cleaning::iqr_bounds;
 use crate::store::Execution;
 
 /// Input sizes whose durations are features (dissertation 4.3.5).
@@ -66,8 +68,24 @@ struct Quadratic {
     floor: f64,
 }
 
+/// How far outside the residuals' quartiles, in interquartile ranges, a
+/// call must fall to be left out of the curve: Tukey's "far out".
+const FAR_OUT: f64 = 3.0;
+
 impl Quadratic {
+    /// Least squares, then again without the calls whose residual is far
+    /// out: one call per size, so one slow call (a scheduling hiccup on a
+    /// busy machine) would otherwise bend the curve where it lies, and with
+    /// it the features a similar function is matched by.
     fn fit(points: &[(f64, f64)]) -> Option<Quadratic> {
+        let first = Quadratic::least_squares(points)?;
+        let residuals: Vec<f64> = points.iter().map(|&(x, y)| y - first.raw(x)).collect();
+        let bounds = iqr_bounds(&residuals, &vec![true; points.len()], FAR_OUT);
+        let kept: Vec<(f64, f64)> = points.iter().zip(&residuals).filter(|(_, r)| bounds.contains(**r)).map(|(p, _)| *p).collect();
+        Some(Quadratic::least_squares(&kept).unwrap_or(first))
+    }
+
+    fn least_squares(points: &[(f64, f64)]) -> Option<Quadratic> {
         let mut sizes: Vec<u64> = points.iter().map(|p| p.0 as u64).collect();
         sizes.sort_unstable();
         sizes.dedup();
@@ -82,9 +100,13 @@ impl Quadratic {
     }
 
     fn at(&self, x: f64) -> f64 {
+        self.raw(x).max(self.floor)
+    }
+
+    fn raw(&self, x: f64) -> f64 {
         let u = x / 1000.0;
         let [a, b, c] = self.coefficients;
-        (a + b * u + c * u * u).max(self.floor)
+        a + b * u + c * u * u
     }
 }
 
@@ -119,6 +141,26 @@ mod tests {
         assert_eq!(f[13], 10.0f64.ln_1p(), "peak memory in MB");
         rows.retain(|r| r.worker != "cloud" || r.input_size < 200);
         assert_eq!(features(&rows, &workers), None, "two sizes are too few to fit a curve");
+    }
+
+    #[test]
+    fn one_slow_call_does_not_bend_the_curve() {
+        let workers = vec!["edge".to_string()];
+        // 10 ms + 0.03 ms per item, one call per size as in minimal data,
+        // a few tenths of a ms of jitter, and one call 15 ms slow.
+        let jitter = [0.2, -0.1, 0.3, -0.3, 0.1, 0.0, -0.2];
+        let rows: Vec<_> =
+            (0..21u64).map(|i| i * 50).map(|s| row("edge", s.max(1), 10.0 + 0.03 * s as f64 + jitter[s as usize % 7])).collect();
+        for slow in [4, 10, 20] {
+            let mut rows = rows.clone();
+            rows[slow].duration_ms += 15.0;
+            let (f, _) = features(&rows, &workers).unwrap();
+            for (feature, size) in f.iter().zip(FEATURE_SIZES) {
+                let want = 10.0 + 0.03 * size as f64;
+                let size_slow = rows[slow].input_size;
+                assert!((feature.exp_m1() - want).abs() < 0.5, "slow at {size_slow}, at size {size}: {} against {want}", feature.exp_m1());
+            }
+        }
     }
 
     #[test]
