@@ -9,8 +9,9 @@
 //! call on a shared machine is noisy, a dozen calls along the curve much
 //! less so, and a quadratic follows constant, linear, n log n and quadratic
 //! shapes alike. A call far off the first fit is left out of a second, so
-//! one slow call does not bend the curve. CPU time per call is read the same way at size 1000, from
-//! every worker's calls (CPU time does not depend on where it ran).
+//! one slow call does not bend the curve. CPU time per call is read the
+//! same way at size 1000, from every worker's calls (CPU time does not
+//! depend on where it ran).
 //!
 //! A platform that measures no profile (Lambda or Knative running an image
 //! not built by hetfaas) still gets a vector: its durations, with the CPU
