@@ -140,7 +140,7 @@ fn confine(cpus: &[usize]) {
     };
     match set.confine_process() {
         Ok(()) => tracing::info!(?cpus, "the server's own threads are confined to these CPUs"),
-        Err(e) => tracing::warn!(?cpus, "cpus: cannot confine the server's threads ({e}): it runs on any CPU"),
+        Err(e) => tracing::warn!(?cpus, "cpus: confining the server's threads failed ({e}): some may run on any CPU"),
     }
 }
 
