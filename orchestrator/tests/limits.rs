@@ -5,6 +5,7 @@
 mod common;
 
 use common::{TestServer, local_worker};
+use hetfaas::affinity::CpuSet;
 use hetfaas::config::WorkerConfig;
 use hetfaas::function::Tier;
 use hetfaas::platform::PlatformConfig;
@@ -74,14 +75,6 @@ async fn an_instances_own_quota_reports_how_long_it_held_each_call_back() {
 /// A handler that answers with the CPUs it may run on.
 const WHERE: &str = "import os\ndef handler(event, context):\n    return sorted(os.sched_getaffinity(0))\n";
 
-/// The CPUs this test process may run on.
-fn our_cpus() -> Vec<usize> {
-    // SAFETY: sched_getaffinity writes at most the size passed.
-    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-    assert_eq!(unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) }, 0);
-    (0..libc::CPU_SETSIZE as usize).filter(|&cpu| unsafe { libc::CPU_ISSET(cpu, &set) }).collect()
-}
-
 /// A `Cpus_allowed_list` of `/proc/.../status` ("0-2,5") as CPUs.
 fn cpu_list(list: &str) -> Vec<usize> {
     let range = |part: &str| match part.split_once('-') {
@@ -93,7 +86,7 @@ fn cpu_list(list: &str) -> Vec<usize> {
 
 #[tokio::test]
 async fn a_worker_with_cpus_of_its_own_runs_its_handlers_only_there_or_says_it_cannot() {
-    let ours = our_cpus();
+    let ours = CpuSet::current().unwrap().cpus();
     let last = *ours.last().unwrap();
     let pinned = |cpus: Vec<usize>| WorkerConfig {
         name: "edge".into(),
@@ -139,7 +132,7 @@ async fn a_handler_past_its_memory_limit_is_killed_and_the_next_call_works() {
 
 #[tokio::test]
 async fn a_server_confined_to_one_cpu_runs_every_thread_there_and_leaves_its_workers_theirs() {
-    let ours = our_cpus();
+    let ours = CpuSet::current().unwrap().cpus();
     let (&first, &last) = (ours.first().unwrap(), ours.last().unwrap());
     if first == last {
         common::skipped("server cpus", "this process may run on one CPU only");
